@@ -1,0 +1,131 @@
+package masa
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// writeFileExclusive creates path with mode perm and fails when it exists,
+// so a factory never overwrites a key or certificate.
+func writeFileExclusive(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("masa: create %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("masa: write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("masa: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("masa: write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeCertPEM(path string, certs ...*x509.Certificate) error {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return writeFileExclusive(path, out, 0o644)
+}
+
+// writeKeyPEM writes key as a PKCS #8 PEM file with mode 0600 and checks the
+// mode afterwards, because a file that other users can read leaks the key.
+func writeKeyPEM(path string, key crypto.Signer) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("masa: marshal private key for %s: %w", path, err)
+	}
+	err = writeFileExclusive(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY",
+		Bytes: der}), 0o600)
+	if err != nil {
+		return err
+	}
+	return checkKeyMode(path)
+}
+
+// checkKeyMode returns an error when a private key file is accessible to the
+// group or to other users.
+func checkKeyMode(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("masa: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("masa: private key %s has mode %04o; run chmod 600 %s",
+			path, fi.Mode().Perm(), path)
+	}
+	return nil
+}
+
+// ReadCertificates reads every CERTIFICATE block of a PEM file.
+func ReadCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("masa: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("masa: %s: invalid certificate: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("masa: %s contains no PEM CERTIFICATE block", path)
+	}
+	return certs, nil
+}
+
+// readKey reads a PKCS #8, SEC 1 EC or PKCS #1 private key PEM file after
+// checking that only its owner can read it.
+func readKey(path string) (crypto.Signer, error) {
+	if err := checkKeyMode(path); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("masa: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("masa: %s contains no PEM block", path)
+	}
+	var key any
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("masa: %s has PEM type %q, want a private key", path, block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("masa: %s: invalid private key: %w", path, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("masa: " + path + ": private key cannot sign")
+	}
+	return signer, nil
+}
