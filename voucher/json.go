@@ -14,16 +14,16 @@ import (
 // Leaf names of RFC 8366, Section 5.3 and RFC 8995, Section 3.4, in the order
 // that Marshal emits them.
 const (
-	leafCreatedOn         = "created-on"
-	leafExpiresOn         = "expires-on"
-	leafAssertion         = "assertion"
-	leafSerialNumber      = "serial-number"
-	leafIDevIDIssuer      = "idevid-issuer"
-	leafPinnedDomainCert  = "pinned-domain-cert"
-	leafRevocationChecks  = "domain-cert-revocation-checks"
-	leafNonce             = "nonce"
-	leafLastRenewalDate   = "last-renewal-date"
-	leafPriorSignedReq    = "prior-signed-voucher-request"
+	leafCreatedOn          = "created-on"
+	leafExpiresOn          = "expires-on"
+	leafAssertion          = "assertion"
+	leafSerialNumber       = "serial-number"
+	leafIDevIDIssuer       = "idevid-issuer"
+	leafPinnedDomainCert   = "pinned-domain-cert"
+	leafRevocationChecks   = "domain-cert-revocation-checks"
+	leafNonce              = "nonce"
+	leafLastRenewalDate    = "last-renewal-date"
+	leafPriorSignedReq     = "prior-signed-voucher-request"
 	leafProximityRegistrar = "proximity-registrar-cert"
 )
 
