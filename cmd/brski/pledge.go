@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/brski-eap/brski/masa"
+	"github.com/brski-eap/brski/pledge"
+)
+
+func init() {
+	register(command{
+		Name:    "pledge",
+		Summary: "bootstrap this device: request a voucher and enroll an LDevID",
+		Run:     runPledge,
+	})
+}
+
+// pledgeFlags are the flags of "brski pledge". Transports other than HTTPS
+// add their own flags in register and choose themselves in run.
+type pledgeFlags struct {
+	idevid    string
+	key       string
+	masaTrust string
+	registrar string
+	out       string
+}
+
+func (f *pledgeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.idevid, "idevid", "",
+		"PEM `file` with the IDevID certificate, optionally followed by its chain")
+	fs.StringVar(&f.key, "key", "", "PEM `file` with the IDevID private key")
+	fs.StringVar(&f.masaTrust, "masa-trust", "",
+		"PEM `file` with the manufacturer's MASA trust anchors")
+	fs.StringVar(&f.registrar, "registrar", "",
+		"registrar `URL`, such as https://registrar.example:8443")
+	fs.StringVar(&f.out, "out", "", "`directory` for "+pledge.LDevIDFile+", "+
+		pledge.LDevIDKeyFile+" and "+pledge.DomainCAFile)
+}
+
+func (f *pledgeFlags) validate() error {
+	for _, req := range []struct{ name, value string }{
+		{"--idevid", f.idevid}, {"--key", f.key}, {"--masa-trust", f.masaTrust},
+		{"--registrar", f.registrar}, {"--out", f.out},
+	} {
+		if req.value == "" {
+			return &exitError{code: 2, err: fmt.Errorf("brski pledge: %s is required",
+				req.name)}
+		}
+	}
+	return nil
+}
+
+func runPledge(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("pledge", stderr)
+	var f pledgeFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	p, err := f.load()
+	if err != nil {
+		return err
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
+	p.Trace = progress(stdout, log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := p.Bootstrap(ctx, f.registrar)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteFiles(f.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s, %s and %s\n", filepath.Join(f.out, pledge.LDevIDFile),
+		filepath.Join(f.out, pledge.LDevIDKeyFile), filepath.Join(f.out, pledge.DomainCAFile))
+	return nil
+}
+
+// load reads the IDevID and the MASA trust anchors named by the flags.
+func (f *pledgeFlags) load() (*pledge.Pledge, error) {
+	id, err := tls.LoadX509KeyPair(f.idevid, f.key)
+	if err != nil {
+		return nil, fmt.Errorf("load IDevID %s with key %s: %w", f.idevid, f.key, err)
+	}
+	anchors, err := masa.ReadCertificates(f.masaTrust)
+	if err != nil {
+		return nil, fmt.Errorf("load MASA trust anchors: %w", err)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range anchors {
+		pool.AddCert(c)
+	}
+	return &pledge.Pledge{IDevID: id, MASATrust: pool}, nil
+}
+
+// progress returns the Trace hook that prints one line per step to stdout
+// and logs failed telemetry, which does not stop the attempt.
+func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
+	return func(e pledge.Event) {
+		switch e.Kind {
+		case pledge.EventVoucherRequested:
+			fmt.Fprintf(stdout, "voucher requested from %s\n", e.Path)
+		case pledge.EventRetry:
+			fmt.Fprintf(stdout, "registrar is processing %s; retrying in %s\n", e.Path, e.Wait)
+		case pledge.EventVoucherVerified:
+			fmt.Fprintf(stdout, "voucher received and verified: assertion %s, "+
+				"pinned domain %q\n", e.Voucher.Assertion, e.Cert.Subject.String())
+		case pledge.EventCACerts:
+			fmt.Fprintf(stdout, "domain CA certificates received: %d\n", len(e.Certs))
+		case pledge.EventEnrolled:
+			fmt.Fprintf(stdout, "enrolled: LDevID serial %s, subject %q, issuer %q\n",
+				e.Cert.SerialNumber.Text(16), e.Cert.Subject.String(), e.Cert.Issuer.String())
+		case pledge.EventTelemetryFailed:
+			log.Warn("status report failed", "path", e.Path, "error", e.Err)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package pledge
+
+import (
+	"crypto/elliptic"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+)
+
+// Object identifiers that a CSR attributes response may carry and that this
+// package fulfills.
+var (
+	// oidExtensionRequest is PKCS #9 extensionRequest (RFC 2985,
+	// Section 5.4.2).
+	oidExtensionRequest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 14}
+	// oidECPublicKey is id-ecPublicKey (RFC 5480, Section 2.1.1). As an
+	// attribute, its value names the requested curve (RFC 7030,
+	// Section 4.5.2).
+	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+)
+
+// curves maps the named curves of RFC 5480, Section 2.1.1.1 to Go curves.
+var curves = []struct {
+	oid   asn1.ObjectIdentifier
+	curve elliptic.Curve
+}{
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}, elliptic.P256()},
+	{asn1.ObjectIdentifier{1, 3, 132, 0, 34}, elliptic.P384()},
+	{asn1.ObjectIdentifier{1, 3, 132, 0, 35}, elliptic.P521()},
+}
+
+// signatureAlgorithms maps the ECDSA signature algorithms of RFC 5758,
+// Section 3.2 to Go's.
+var signatureAlgorithms = []struct {
+	oid asn1.ObjectIdentifier
+	alg x509.SignatureAlgorithm
+}{
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, x509.ECDSAWithSHA256},
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, x509.ECDSAWithSHA384},
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, x509.ECDSAWithSHA512},
+}
+
+// CSRAttributes is a parsed CSR attributes response (RFC 7030, Section 4.5),
+// reduced to what the pledge puts into its certificate request.
+type CSRAttributes struct {
+	// Curve is the elliptic curve the server requests for the new key; nil
+	// when it requests none, and then the pledge uses P-256.
+	Curve elliptic.Curve
+	// SignatureAlgorithm is the requested CSR signature algorithm;
+	// x509.UnknownSignatureAlgorithm when none is requested.
+	SignatureAlgorithm x509.SignatureAlgorithm
+	// Extensions are the extensions that an extensionRequest attribute
+	// asks the pledge to include, such as a subjectAltName (RFC 8995,
+	// Section 5.9.2).
+	Extensions []pkix.Extension
+	// Unsupported lists the requested attributes, curves and algorithms
+	// that the pledge cannot fulfill, such as challengePassword or a MAC
+	// address. The registrar may reject a request that omits them.
+	Unsupported []asn1.ObjectIdentifier
+}
+
+// csrAttribute is the Attribute choice of AttrOrOID (RFC 7030,
+// Section 4.5.2).
+type csrAttribute struct {
+	Type   asn1.ObjectIdentifier
+	Values []asn1.RawValue `asn1:"set"`
+}
+
+// ParseCSRAttributes parses the DER CsrAttrs of RFC 7030, Section 4.5.2, a
+// SEQUENCE OF AttrOrOID. It understands the id-ecPublicKey attribute (curve),
+// ECDSA signature algorithm identifiers and the extensionRequest attribute,
+// and lists everything else in Unsupported. Malformed DER, an attribute
+// without values and a repeated extension are errors wrapping
+// ErrCSRAttributes.
+func ParseCSRAttributes(der []byte) (*CSRAttributes, error) {
+	var items []asn1.RawValue
+	rest, err := asn1.Unmarshal(der, &items)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CsrAttrs: %w", ErrCSRAttributes, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after CsrAttrs", ErrCSRAttributes, len(rest))
+	}
+	a := &CSRAttributes{}
+	for i, item := range items {
+		if err := a.addItem(item); err != nil {
+			return nil, fmt.Errorf("%w: item %d: %w", ErrCSRAttributes, i, err)
+		}
+	}
+	return a, nil
+}
+
+// addItem adds one AttrOrOID.
+func (a *CSRAttributes) addItem(item asn1.RawValue) error {
+	if item.Class != asn1.ClassUniversal {
+		return fmt.Errorf("unexpected tag class %d", item.Class)
+	}
+	switch item.Tag {
+	case asn1.TagOID:
+		var oid asn1.ObjectIdentifier
+		if err := unmarshalAll(item.FullBytes, &oid); err != nil {
+			return err
+		}
+		a.addOID(oid)
+		return nil
+	case asn1.TagSequence:
+		var attr csrAttribute
+		if err := unmarshalAll(item.FullBytes, &attr); err != nil {
+			return err
+		}
+		if len(attr.Values) == 0 {
+			return fmt.Errorf("attribute %v has no values", attr.Type)
+		}
+		return a.addAttribute(attr)
+	}
+	return fmt.Errorf("tag %d is neither OBJECT IDENTIFIER nor SEQUENCE", item.Tag)
+}
+
+// addOID handles an OID without values: a signature algorithm, the key type,
+// or a request for a value the pledge does not have.
+func (a *CSRAttributes) addOID(oid asn1.ObjectIdentifier) {
+	for _, sa := range signatureAlgorithms {
+		if oid.Equal(sa.oid) {
+			a.SignatureAlgorithm = sa.alg
+			return
+		}
+	}
+	if oid.Equal(oidECPublicKey) {
+		return // an EC key is what the pledge generates anyway
+	}
+	a.Unsupported = append(a.Unsupported, oid)
+}
+
+func (a *CSRAttributes) addAttribute(attr csrAttribute) error {
+	switch {
+	case attr.Type.Equal(oidECPublicKey):
+		for _, v := range attr.Values {
+			if err := a.addCurve(v); err != nil {
+				return err
+			}
+		}
+	case attr.Type.Equal(oidExtensionRequest):
+		for _, v := range attr.Values {
+			if err := a.addExtensionRequest(v); err != nil {
+				return err
+			}
+		}
+	default:
+		a.Unsupported = append(a.Unsupported, attr.Type)
+	}
+	return nil
+}
+
+// addCurve handles one value of an id-ecPublicKey attribute, the OID of a
+// named curve. An unknown curve is listed in Unsupported.
+func (a *CSRAttributes) addCurve(v asn1.RawValue) error {
+	var oid asn1.ObjectIdentifier
+	if err := unmarshalAll(v.FullBytes, &oid); err != nil {
+		return fmt.Errorf("id-ecPublicKey value: %w", err)
+	}
+	for _, c := range curves {
+		if oid.Equal(c.oid) {
+			a.Curve = c.curve
+			return nil
+		}
+	}
+	a.Unsupported = append(a.Unsupported, oid)
+	return nil
+}
+
+// addExtensionRequest handles one value of an extensionRequest attribute.
+// RFC 7030, Section 4.5.2 shows a bare OID there, which names an extension
+// the pledge cannot fill in. The Extensions form carries the values to copy.
+func (a *CSRAttributes) addExtensionRequest(v asn1.RawValue) error {
+	if v.Class == asn1.ClassUniversal && v.Tag == asn1.TagOID {
+		var oid asn1.ObjectIdentifier
+		if err := unmarshalAll(v.FullBytes, &oid); err != nil {
+			return fmt.Errorf("extensionRequest value: %w", err)
+		}
+		a.Unsupported = append(a.Unsupported, oid)
+		return nil
+	}
+	var exts []pkix.Extension
+	if err := unmarshalAll(v.FullBytes, &exts); err != nil {
+		return fmt.Errorf("extensionRequest value: %w", err)
+	}
+	for _, e := range exts {
+		for _, prev := range a.Extensions {
+			if prev.Id.Equal(e.Id) {
+				return fmt.Errorf("extension %v is requested twice", e.Id)
+			}
+		}
+		a.Extensions = append(a.Extensions, e)
+	}
+	return nil
+}
+
+// unmarshalAll parses der into v and rejects trailing bytes.
+func unmarshalAll(der []byte, v any) error {
+	rest, err := asn1.Unmarshal(der, v)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%d bytes after the element", len(rest))
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package pledge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Paths of the registrar (RFC 8995, Section 5 and RFC 7030, Section 3.2.2).
+const (
+	pathRequestVoucher = "/.well-known/brski/requestvoucher"
+	pathVoucherStatus  = "/.well-known/brski/voucher_status"
+	pathEnrollStatus   = "/.well-known/brski/enrollstatus"
+	pathCACerts        = "/.well-known/est/cacerts"
+	pathCSRAttrs       = "/.well-known/est/csrattrs"
+	pathSimpleEnroll   = "/.well-known/est/simpleenroll"
+)
+
+// Media types of BRSKI and EST.
+const (
+	mediaVoucherCMS = "application/voucher-cms+json"
+	mediaPKCS7      = "application/pkcs7-mime"
+	mediaPKCS10     = "application/pkcs10"
+	mediaCSRAttrs   = "application/csrattrs"
+	mediaJSON       = "application/json"
+)
+
+const (
+	// maxResponseBody caps every response body the pledge reads. Vouchers
+	// and certs-only responses with a few certificates stay far below it.
+	maxResponseBody = 256 << 10
+	// maxErrorMessage caps the part of an error body quoted in StatusError.
+	maxErrorMessage = 300
+	// maxRetryAfter is the longest wait a registrar can impose with
+	// Retry-After (RFC 8995, Section 5.6).
+	maxRetryAfter = 60 * time.Second
+	// defaultRetryAfter is the wait after a 202 without a usable
+	// Retry-After, which RFC 7030, Section 4.2.3 requires the server to send.
+	defaultRetryAfter = 5 * time.Second
+)
+
+// exchange is one HTTP request to the registrar and what the pledge expects
+// of the response.
+type exchange struct {
+	method      string
+	path        string
+	contentType string // request Content-Type; empty without a body
+	accept      string
+	body        []byte
+	want        []int // acceptable status codes besides 202
+}
+
+// response is a registrar response read in full.
+type response struct {
+	status      int
+	contentType string // media type without parameters, lower case
+	header      http.Header
+	body        []byte
+}
+
+// send performs x on s and repeats the same request while the registrar
+// answers 202 Accepted, waiting for Retry-After each time (RFC 8995,
+// Section 5.6 and RFC 7030, Section 4.2.3). A status outside x.want returns
+// a *StatusError.
+func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := roundTrip(ctx, s, x)
+		if err != nil {
+			return nil, err
+		}
+		if resp.status != http.StatusAccepted {
+			return resp, checkStatus(x, resp)
+		}
+		if attempt >= p.retryLimit() {
+			return nil, fmt.Errorf("%w: %s answered 202 %d times", ErrRetryLimit, x.path,
+				attempt+1)
+		}
+		wait := p.retryAfter(resp)
+		p.trace(Event{Kind: EventRetry, Path: x.path, Wait: wait})
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("pledge: %s: waiting to retry: %w", x.path, err)
+		}
+	}
+}
+
+func checkStatus(x exchange, resp *response) error {
+	for _, code := range x.want {
+		if resp.status == code {
+			return nil
+		}
+	}
+	return &StatusError{Path: x.path, StatusCode: resp.status, Message: errorMessage(resp.body)}
+}
+
+// roundTrip sends one request and reads the whole response body, capped at
+// maxResponseBody.
+func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
+	var body io.Reader
+	if x.body != nil {
+		body = bytes.NewReader(x.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, x.method, s.url(x.path), body)
+	if err != nil {
+		return nil, fmt.Errorf("pledge: build request for %s: %w", x.path, err)
+	}
+	if x.contentType != "" {
+		req.Header.Set("Content-Type", x.contentType)
+	}
+	if x.accept != "" {
+		req.Header.Set("Accept", x.accept)
+	}
+	resp, err := s.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("pledge: %s %s: %w", x.method, x.path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("pledge: read response of %s: %w", x.path, err)
+	}
+	if len(data) > maxResponseBody {
+		return nil, fmt.Errorf("pledge: response of %s is larger than %d bytes",
+			x.path, maxResponseBody)
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return &response{status: resp.StatusCode, contentType: mt, header: resp.Header,
+		body: data}, nil
+}
+
+// errorMessage returns the start of a registrar error body as printable
+// text for StatusError.
+func errorMessage(body []byte) string {
+	if len(body) > maxErrorMessage {
+		body = body[:maxErrorMessage]
+	}
+	s := strings.ToValidUTF8(string(body), "?")
+	return strings.TrimSpace(s)
+}
+
+// retryAfter returns the wait that a 202 response asks for, as
+// delta-seconds or an HTTP-date (RFC 9110, Section 10.2.3), capped at
+// maxRetryAfter.
+func (p *Pledge) retryAfter(resp *response) time.Duration {
+	v := strings.TrimSpace(resp.header.Get("Retry-After"))
+	wait := defaultRetryAfter
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		wait = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		wait = max(t.Sub(p.now()), 0)
+	}
+	return min(wait, maxRetryAfter)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// expectMedia checks that resp carries the media type want.
+func expectMedia(path string, resp *response, want string) error {
+	if resp.contentType != want {
+		return fmt.Errorf("pledge: %s: response Content-Type is %q, expected %q",
+			path, resp.contentType, want)
+	}
+	return nil
+}

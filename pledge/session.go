@@ -1,0 +1,179 @@
+package pledge
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// Session is the transport that one bootstrapping attempt runs over: an HTTP
+// client that reaches the registrar, and the certificates the registrar
+// presented when the provisional TLS connection was formed (RFC 8995,
+// Section 5.1). Over HTTPS, Bootstrap builds it. Inside EAP-EST, the tunnel
+// provides a client that carries HTTP/1.1 over the tunnel's TLS connection.
+type Session struct {
+	// HTTP sends the requests. It must reach the same registrar whose
+	// certificate RegistrarCert is, over the TLS connection that the
+	// registrar authenticated with it.
+	HTTP *http.Client
+	// BaseURL is the scheme and authority that request paths are appended
+	// to, such as "https://registrar.example:8443".
+	BaseURL string
+	// RegistrarCert is the end-entity certificate of the registrar's TLS
+	// certificate_list, which the voucher request pins
+	// (proximity-registrar-cert, RFC 8995, Section 5.2).
+	RegistrarCert *x509.Certificate
+	// RegistrarChain holds the other certificates the registrar presented,
+	// which may link RegistrarCert to pinned-domain-cert. It may be empty.
+	RegistrarChain []*x509.Certificate
+}
+
+// url returns the absolute URL of path on the registrar.
+func (s Session) url(path string) string {
+	return strings.TrimSuffix(s.BaseURL, "/") + path
+}
+
+// Bootstrap runs one bootstrapping attempt over HTTPS with the registrar at
+// registrarURL: it opens a provisional TLS connection with the IDevID as
+// client certificate (RFC 8995, Section 5.1), then calls Run. Every later
+// connection of the attempt must present the same registrar certificate.
+func (p *Pledge) Bootstrap(ctx context.Context, registrarURL string) (*Result, error) {
+	s, closeIdle, err := p.DialHTTPS(ctx, registrarURL)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIdle()
+	return p.Run(ctx, s)
+}
+
+// DialHTTPS opens the provisional TLS connection to the registrar at
+// registrarURL and returns a Session over it and a function that closes its
+// idle connections. The registrar's certificate is accepted without
+// verification and kept, because only the voucher can authenticate it
+// (RFC 8995, Section 5.6.2). The returned client refuses redirects to
+// another origin (RFC 8995, Section 5.6).
+func (p *Pledge) DialHTTPS(ctx context.Context, registrarURL string) (Session, func(),
+	error) {
+	u, err := url.Parse(registrarURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return Session{}, nil, fmt.Errorf("pledge: registrar URL %q is not an https URL "+
+			"with a host, such as https://registrar.example:8443", registrarURL)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
+	pin := &serverPin{}
+	cfg := p.provisionalTLS(pin, u.Hostname())
+	dialer := &tls.Dialer{Config: cfg}
+	first, err := dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return Session{}, nil, fmt.Errorf("pledge: provisional TLS connection to %s: %w",
+			addr, err)
+	}
+	tr := &http.Transport{
+		DialTLSContext: pin.dialer(first, dialer),
+		Proxy:          nil,
+	}
+	client := &http.Client{Transport: tr, CheckRedirect: sameOrigin}
+	leaf, chain := pin.certs()
+	s := Session{HTTP: client, BaseURL: u.Scheme + "://" + u.Host,
+		RegistrarCert: leaf, RegistrarChain: chain}
+	return s, tr.CloseIdleConnections, nil
+}
+
+// provisionalTLS returns the client configuration of the provisional TLS
+// connection. TLS 1.2 is the minimum that RFC 8995, Section 5.1 requires of
+// a pledge. HTTP/1.1 is the protocol, as inside the EAP-EST tunnel.
+func (p *Pledge) provisionalTLS(pin *serverPin, serverName string) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{p.IDevID},
+		MinVersion:   tls.VersionTLS12,
+		ServerName:   serverName,
+		NextProtos:   []string{"http/1.1"},
+		// The registrar is authenticated later by the voucher's
+		// pinned-domain-cert, so the handshake must not reject an unknown
+		// issuer. VerifyConnection still requires a certificate and keeps it.
+		InsecureSkipVerify: true,
+		VerifyConnection:   pin.verify,
+	}
+}
+
+// serverPin records the registrar certificate of the first connection and
+// requires every later connection to present the same end-entity
+// certificate, so a reconnect cannot switch registrars after the voucher
+// request pinned one.
+type serverPin struct {
+	mu    sync.Mutex
+	leaf  *x509.Certificate
+	chain []*x509.Certificate
+}
+
+var errNoServerCert = errors.New("pledge: registrar presented no TLS certificate")
+
+func (sp *serverPin) verify(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errNoServerCert
+	}
+	leaf := cs.PeerCertificates[0]
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.leaf == nil {
+		sp.leaf = leaf
+		sp.chain = cs.PeerCertificates[1:]
+		return nil
+	}
+	if !bytes.Equal(sp.leaf.Raw, leaf.Raw) {
+		return fmt.Errorf("pledge: registrar presented a different TLS certificate "+
+			"(subject %q) than on the first connection (subject %q)",
+			leaf.Subject.String(), sp.leaf.Subject.String())
+	}
+	return nil
+}
+
+func (sp *serverPin) certs() (*x509.Certificate, []*x509.Certificate) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.leaf, sp.chain
+}
+
+// dialer returns a DialTLSContext function that hands out first once and
+// then dials new connections, which serverPin.verify checks.
+func (sp *serverPin) dialer(first net.Conn, d *tls.Dialer) func(context.Context, string,
+	string) (net.Conn, error) {
+	var mu sync.Mutex
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		c := first
+		first = nil
+		mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+// sameOrigin is the redirect policy of the HTTPS client: at most one
+// redirect, and only within the registrar's origin (RFC 8995, Section 5.6).
+// A redirect to another origin would reach a registrar whose certificate the
+// voucher request did not pin.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) > 1 {
+		return errors.New("pledge: registrar redirected more than once")
+	}
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return fmt.Errorf("pledge: registrar redirected to another origin %s://%s",
+			req.URL.Scheme, req.URL.Host)
+	}
+	return nil
+}
