@@ -1,0 +1,96 @@
+package registrar
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxBody is the size limit of every request body. Voucher requests with a
+// certificate chain, CSRs and status reports fit well below it.
+const maxBody = 64 << 10
+
+// ErrForbidden is wrapped by errors that end in HTTP 403.
+var ErrForbidden = errors.New("registrar: forbidden")
+
+// httpError is a failure that the peer may see: an HTTP status and a
+// message in plain text. Cause is logged only.
+type httpError struct {
+	Status  int
+	Message string
+	Cause   error
+	// RetryAfter, when positive, is sent as the Retry-After header.
+	RetryAfter time.Duration
+}
+
+func (e *httpError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("registrar: %d %s: %v", e.Status, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("registrar: %d %s", e.Status, e.Message)
+}
+
+func (e *httpError) Unwrap() error {
+	if e.Status == http.StatusForbidden {
+		return errors.Join(ErrForbidden, e.Cause)
+	}
+	return e.Cause
+}
+
+// peerError returns an error with an HTTP status and a message that the
+// peer sees. The message should say what is wrong and what to change.
+func peerError(status int, format string, args ...any) *httpError {
+	return &httpError{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// internalError hides cause from the peer, who gets "internal error".
+func internalError(cause error) *httpError {
+	return &httpError{Status: http.StatusInternalServerError, Message: "internal error",
+		Cause: cause}
+}
+
+// writeError sends err as a text/plain response and returns its status.
+// An error that is not an *httpError is an internal failure.
+func writeError(w http.ResponseWriter, err error) *httpError {
+	var he *httpError
+	if !errors.As(err, &he) {
+		he = internalError(err)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if he.RetryAfter > 0 {
+		secs := int((he.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	w.WriteHeader(he.Status)
+	fmt.Fprintln(w, he.Message)
+	return he
+}
+
+// RequestLog summarises one request for the OnRequest hook.
+type RequestLog struct {
+	// Route is the path of the request, such as
+	// "/.well-known/brski/requestvoucher".
+	Route string
+	// Remote is the network address of the client.
+	Remote string
+	// PeerKind and PeerSerial describe the TLS client certificate. The
+	// serial number comes from the subject, so it is peer-controlled
+	// text until the certificate is verified.
+	PeerKind   PeerKind
+	PeerSerial string
+	// Status is the HTTP status code sent.
+	Status int
+	// Outcome is the policy outcome of a voucher request ("accept",
+	// "quarantine", "reject") or "" for other routes.
+	Outcome string
+	// Reason is the message sent to the peer on failure, or the policy
+	// reason of a decision.
+	Reason string
+	// Err is the internal cause of a failure, which the peer never sees.
+	Err error
+	// Duration is the time from the start of the request to the reply.
+	Duration time.Duration
+}

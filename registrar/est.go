@@ -1,0 +1,217 @@
+package registrar
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/brski-eap/brski/devid"
+)
+
+// oidECDSAWithSHA256 is ecdsa-with-SHA256 (RFC 5758, Section 3.2).
+var oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+
+// caCerts serves the EST CA certificates (RFC 7030, Section 4.1): the
+// domain CA and any issuers of it, as a certs-only CMS in base64.
+func (r *Registrar) caCerts(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
+	der, err := certsOnly(r.ca.Chain)
+	if err != nil {
+		return internalError(err)
+	}
+	writeBase64(w, mediaCertsOnly, der)
+	return nil
+}
+
+// csrAttrs serves the EST CSR attributes (RFC 7030, Section 4.5.2;
+// RFC 8995, Section 5.9.2). It asks the pledge for an ECDSA signature with
+// SHA-256 and for the subject serialNumber attribute, which must match the
+// serial number of its IDevID.
+func (r *Registrar) csrAttrs(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
+	der, err := asn1.Marshal([]asn1.ObjectIdentifier{oidECDSAWithSHA256, devid.OIDSerialNumber})
+	if err != nil {
+		return internalError(fmt.Errorf("registrar: marshal csrattrs: %w", err))
+	}
+	writeBase64(w, mediaCSRAttrs, der)
+	return nil
+}
+
+// simpleEnroll issues an LDevID (RFC 7030, Section 4.2.1) to the pledge
+// whose voucher exchange succeeded in this session. The subject of the
+// LDevID is the serialNumber of the IDevID and the commonName of the CSR.
+// A CSR without serialNumber is accepted and gets the IDevID's; a CSR with
+// a different one is rejected.
+func (r *Registrar) simpleEnroll(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
+	g := sessionFrom(req.Context()).grant()
+	if g == nil {
+		return peerError(http.StatusForbidden, "no successful voucher exchange in this "+
+			"session; POST %s first in the same TLS connection", PathRequestVoucher)
+	}
+	rl.PeerSerial = g.Serial
+	csr, err := readCSR(req)
+	if err != nil {
+		return err
+	}
+	if err := checkCSRSerial(csr, g.Serial); err != nil {
+		return err
+	}
+	subject := pkix.Name{CommonName: csr.Subject.CommonName, SerialNumber: g.Serial}
+	cert, err := r.issueLDevID(req, csr, subject, issued{device: g.Serial,
+		idevid: g.Fingerprint, decision: g.DecisionID})
+	if err != nil {
+		return err
+	}
+	return r.writeIssued(w, cert)
+}
+
+// simpleReenroll renews an LDevID (RFC 7030, Section 4.2.2). The TLS
+// client must present a valid LDevID of the domain CA that the store knows
+// and has not revoked. The new certificate keeps the old subject.
+func (r *Registrar) simpleReenroll(w http.ResponseWriter, req *http.Request,
+	rl *RequestLog) error {
+	p := r.peer(req)
+	if p.Kind != PeerLDevID {
+		return peerError(http.StatusForbidden, "re-enrollment requires a valid LDevID of "+
+			"this domain as the TLS client certificate; enroll with %s", PathSimpleEnroll)
+	}
+	old, err := r.opts.Store.IssuedCertificate(req.Context(), certSerial(p.Cert))
+	if errors.Is(err, ErrNotFound) {
+		return peerError(http.StatusForbidden, "the TLS client certificate (serial %s) was "+
+			"not issued by this registrar", certSerial(p.Cert))
+	}
+	if err != nil {
+		return internalError(err)
+	}
+	if old.Revoked {
+		return peerError(http.StatusForbidden, "the TLS client certificate (serial %s) is "+
+			"revoked; bootstrap again with a voucher request", old.Serial)
+	}
+	csr, err := readCSR(req)
+	if err != nil {
+		return err
+	}
+	if err := checkCSRSerial(csr, old.DeviceSerial); err != nil {
+		return err
+	}
+	cert, err := r.issueLDevID(req, csr, p.Cert.Subject, issued{device: old.DeviceSerial,
+		idevid: old.IDevIDFingerprint, decision: old.DecisionID})
+	if err != nil {
+		return err
+	}
+	return r.writeIssued(w, cert)
+}
+
+// readCSR reads and checks a PKCS #10 request body.
+func readCSR(req *http.Request) (*x509.CertificateRequest, error) {
+	if err := checkMediaType(req, mediaPKCS10); err != nil {
+		return nil, err
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return nil, err
+	}
+	der, err := decodeESTBody(req, body)
+	if err != nil {
+		return nil, err
+	}
+	csr, err := parseCSR(der)
+	if err != nil {
+		return nil, peerError(http.StatusBadRequest, "%v", err)
+	}
+	return csr, nil
+}
+
+// parseCSR parses a DER PKCS #10 request and checks its signature.
+func parseCSR(der []byte) (*x509.CertificateRequest, error) {
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, fmt.Errorf("registrar: invalid PKCS #10 CSR: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("registrar: CSR signature is invalid: %w", err)
+	}
+	return csr, nil
+}
+
+func checkCSRSerial(csr *x509.CertificateRequest, serial string) error {
+	got := csr.Subject.SerialNumber
+	if got != "" && got != serial {
+		return peerError(http.StatusBadRequest, "CSR subject serialNumber %q does not "+
+			"match the device serial number %q; use the one of the IDevID", got, serial)
+	}
+	return nil
+}
+
+// issued names the device an LDevID is issued to.
+type issued struct {
+	device   string
+	idevid   string
+	decision int64
+}
+
+// issueLDevID signs an LDevID for the CSR's key with the clientAuth
+// extended key usage and records it in the store before it returns.
+func (r *Registrar) issueLDevID(req *http.Request, csr *x509.CertificateRequest,
+	subject pkix.Name, to issued) (*x509.Certificate, error) {
+	now := r.now()
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, internalError(err)
+	}
+	ski, err := devid.KeyIdentifier(csr.PublicKey)
+	if err != nil {
+		return nil, peerError(http.StatusBadRequest, "CSR public key is not supported: %v", err)
+	}
+	notAfter := now.Add(r.opts.LDevIDValidity)
+	if notAfter.After(r.ca.Cert.NotAfter) {
+		notAfter = r.ca.Cert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      subject,
+		NotBefore:    now.Add(-5 * time.Minute),
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		SubjectKeyId: ski,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, r.ca.Cert, csr.PublicKey, r.ca.Key)
+	if err != nil {
+		return nil, internalError(fmt.Errorf("registrar: issue LDevID: %w", err))
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, internalError(fmt.Errorf("registrar: parse issued LDevID: %w", err))
+	}
+	rec := IssuedCertificate{
+		Serial:            certSerial(cert),
+		DeviceSerial:      to.device,
+		IDevIDFingerprint: to.idevid,
+		Fingerprint:       devid.Fingerprint(cert),
+		NotAfter:          cert.NotAfter,
+		DecisionID:        to.decision,
+		Certificate:       der,
+	}
+	if err := r.opts.Store.RecordCertificate(req.Context(), rec); err != nil {
+		return nil, internalError(err)
+	}
+	return cert, nil
+}
+
+// writeIssued sends the LDevID followed by the domain CA chain.
+func (r *Registrar) writeIssued(w http.ResponseWriter, cert *x509.Certificate) error {
+	der, err := certsOnly(append([]*x509.Certificate{cert}, r.ca.Chain...))
+	if err != nil {
+		return internalError(err)
+	}
+	writeBase64(w, mediaCertsOnly, der)
+	return nil
+}
+
+// certSerial returns the serial number of a certificate in lower-case hex,
+// as the store keys issued certificates.
+func certSerial(c *x509.Certificate) string { return c.SerialNumber.Text(16) }

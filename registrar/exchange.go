@@ -1,0 +1,215 @@
+package registrar
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/masa"
+	"github.com/brski-eap/brski/masaclient"
+	"github.com/brski-eap/brski/policies"
+	"github.com/brski-eap/brski/voucher"
+)
+
+// MASAClient requests vouchers and audit logs from a MASA (RFC 8995,
+// Sections 5.5 and 5.8). *masaclient.Client implements it.
+type MASAClient interface {
+	RequestVoucher(ctx context.Context, masaURL string, request []byte) ([]byte, error)
+	RequestAuditLog(ctx context.Context, masaURL string, request []byte) (*masa.AuditLog, error)
+}
+
+var _ MASAClient = (*masaclient.Client)(nil)
+
+// exchange obtains the voucher that the policy's plan asks for, evaluates
+// the policy and records the decision. It returns an error only for
+// failures that may pass, such as an unreachable MASA, which leave no
+// decision behind.
+func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
+	facts policies.Facts) (*exchangeResult, error) {
+	plan := r.opts.Policy.Plan(facts)
+	facts.MASA.Mode = plan.Voucher
+	facts.MASA.DomainID = domainID(r.ca.Cert)
+	var got obtained
+	switch {
+	case plan.Final && plan.Outcome == policies.OutcomeReject:
+		// The MASA cannot change a final reject, so it is not asked.
+	case plan.Voucher == policies.VoucherSkip:
+	case pr.peer.Kind != PeerIDevID:
+		got.problem = "a voucher needs a pledge with a verified IDevID"
+	case plan.Voucher == policies.VoucherNoncelessCached:
+		got = r.cachedVoucher(ctx, pr)
+	default:
+		var err error
+		if got, err = r.masaVoucher(ctx, pr); err != nil {
+			return nil, err
+		}
+	}
+	got.apply(&facts.MASA)
+	d := r.opts.Policy.Evaluate(facts)
+	if got.problem != "" && d.Outcome == policies.OutcomeReject {
+		d.Reason += "; " + got.problem
+	}
+	rec := DecisionRecord{
+		Time:              r.now(),
+		DeviceSerial:      pr.serial,
+		IDevIDFingerprint: pr.peer.Fingerprint,
+		Mode:              plan.Voucher.String(),
+		AuditSummary:      got.summary,
+		Rule:              d.Rule,
+		Outcome:           d.Outcome.String(),
+		Reason:            d.Reason,
+	}
+	if pr.peer.Manufacturer != nil {
+		rec.Manufacturer = pr.peer.Manufacturer.Name
+	}
+	res := &exchangeResult{decision: d, serial: pr.serial, finger: pr.peer.Fingerprint}
+	if d.Outcome != policies.OutcomeReject && d.Voucher != policies.VoucherSkip {
+		res.voucher = got.voucherCMS
+		rec.Voucher = got.voucherCMS
+	}
+	id, err := r.opts.Store.RecordDecision(ctx, rec)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	res.decisionID = id
+	if r.opts.OnDecision != nil {
+		r.opts.OnDecision(id, rec)
+	}
+	return res, nil
+}
+
+// obtained is what the registrar learned from the MASA or the cache.
+type obtained struct {
+	voucherCMS []byte
+	voucher    *voucher.Voucher
+	auditLog   *masa.AuditLog
+	// domainID is the domainID of the pinned-domain-cert of the voucher.
+	domainID string
+	summary  string
+	// problem explains a missing voucher or audit log.
+	problem string
+}
+
+func (o *obtained) apply(m *policies.MASAFacts) {
+	if o.voucher != nil {
+		m.VoucherObtained = true
+		m.Assertion = string(o.voucher.Assertion)
+		m.Nonceless = len(o.voucher.Nonce) == 0
+		m.DomainID = o.domainID
+	}
+	if o.auditLog != nil {
+		m.AuditLogFetched = true
+		m.ArbitraryTruncation = int(min(o.auditLog.Truncation.Arbitrary, 1<<31))
+		for _, e := range o.auditLog.Events {
+			m.AuditLog = append(m.AuditLog, policies.AuditEntry{
+				Date:      e.Date,
+				DomainID:  base64.StdEncoding.EncodeToString(e.DomainID),
+				Nonceless: e.Nonce == nil,
+				Assertion: e.Assertion,
+			})
+		}
+	}
+	o.summary = summarizeAudit(o.auditLog, m.DomainID, m.AuditLog)
+}
+
+// masaVoucher asks the MASA for a voucher and the audit log. A MASA that
+// rejects the request gives a problem for the decision; a MASA that cannot
+// be reached gives an error with 503.
+func (r *Registrar) masaVoucher(ctx context.Context, pr *pledgeRequest) (obtained, error) {
+	var got obtained
+	m := pr.peer.Manufacturer
+	url := m.MASAURL
+	if url == "" {
+		var err error
+		if url, err = devid.MASAURL(pr.peer.Cert); err != nil {
+			got.problem = fmt.Sprintf("no MASA URL: %v; set masa_url for manufacturer %q",
+				err, m.Name)
+			return got, nil
+		}
+	}
+	rvr, err := r.registrarRequest(pr)
+	if err != nil {
+		return got, internalError(err)
+	}
+	cms, err := r.opts.MASA.RequestVoucher(ctx, url, rvr)
+	var se *masaclient.StatusError
+	switch {
+	case errors.As(err, &se) && se.Code >= 400 && se.Code < 500:
+		got.problem = fmt.Sprintf("the MASA rejected the voucher request: %v", err)
+		return got, nil
+	case err != nil:
+		return got, &httpError{Status: http.StatusServiceUnavailable,
+			RetryAfter: r.opts.RetryAfter, Cause: err,
+			Message: "the MASA of the manufacturer cannot be reached; try again later"}
+	}
+	v, id, err := r.verifyVoucher(cms, m, pr.serial, pr.req.Nonce)
+	if err != nil {
+		got.problem = err.Error()
+		return got, nil
+	}
+	got.voucherCMS, got.voucher, got.domainID = cms, v, id
+	if got.auditLog, err = r.opts.MASA.RequestAuditLog(ctx, url, rvr); err != nil {
+		got.problem = fmt.Sprintf("reading the MASA audit log failed: %v", err)
+	}
+	return got, nil
+}
+
+// registrarRequest builds and signs the registrar voucher request
+// (RFC 8995, Section 5.5). The CMS carries the registrar certificate and the
+// domain CA chain, so the MASA can pin the domain CA.
+func (r *Registrar) registrarRequest(pr *pledgeRequest) ([]byte, error) {
+	rvr := &voucher.Voucher{
+		CreatedOn:                 r.now(),
+		Assertion:                 voucher.AssertionProximity,
+		SerialNumber:              pr.serial,
+		IDevIDIssuer:              pr.peer.Cert.AuthorityKeyId,
+		Nonce:                     pr.req.Nonce,
+		PriorSignedVoucherRequest: pr.cms,
+	}
+	content, err := rvr.MarshalRequest()
+	if err != nil {
+		return nil, fmt.Errorf("registrar: marshal registrar voucher request: %w", err)
+	}
+	signed, err := voucher.Sign(content, r.cert.Leaf(), r.cert.Key,
+		&voucher.SignOptions{Certificates: r.cert.Chain[1:]})
+	if err != nil {
+		return nil, fmt.Errorf("registrar: sign registrar voucher request: %w", err)
+	}
+	return signed, nil
+}
+
+// verifyVoucher checks a voucher against the manufacturer's MASA trust
+// anchors and against this domain: the pinned-domain-cert is the domain CA
+// or the registrar certificate, and the serial number and nonce match. It
+// returns the voucher and the domainID of its pinned certificate.
+func (r *Registrar) verifyVoucher(cms []byte, m *Manufacturer, serial string,
+	nonce []byte) (*voucher.Voucher, string, error) {
+	if len(m.MASATrust) == 0 {
+		return nil, "", fmt.Errorf("manufacturer %q has no masa_trust anchors to verify "+
+			"its vouchers", m.Name)
+	}
+	so, err := voucher.ParseSigned(cms)
+	if err != nil {
+		return nil, "", fmt.Errorf("the MASA voucher is not valid CMS: %w", err)
+	}
+	if _, err := so.Verify(voucher.VerifyOptions{Roots: m.masaRoots,
+		CurrentTime: r.now()}); err != nil {
+		return nil, "", fmt.Errorf("the MASA voucher signature does not verify with the "+
+			"masa_trust anchors of manufacturer %q: %w", m.Name, err)
+	}
+	v, err := voucher.ParseVoucher(so.Content)
+	if err == nil {
+		err = v.Validate()
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("the MASA voucher is invalid: %w", err)
+	}
+	pinned, err := r.checkVoucherLeaves(v, serial, nonce)
+	if err != nil {
+		return nil, "", err
+	}
+	return v, domainID(pinned), nil
+}

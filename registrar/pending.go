@@ -1,0 +1,93 @@
+package registrar
+
+import (
+	"sync"
+	"time"
+)
+
+// pendingTable runs voucher exchanges in the background, one per key, and
+// keeps each result until a request fetches it or it expires. It lets the
+// registrar answer 202 to a pledge while the MASA is slow and hand the
+// result to the pledge's retry of the same request (RFC 8995, Section 5.6).
+type pendingTable struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*pendingEntry
+}
+
+// pendingEntry is one voucher exchange. done is closed when res is set.
+type pendingEntry struct {
+	done    chan struct{}
+	res     *exchangeResult
+	err     error
+	started time.Time
+	ended   time.Time
+}
+
+func newPendingTable(ttl time.Duration, now func() time.Time) *pendingTable {
+	return &pendingTable{ttl: ttl, now: now, entries: make(map[string]*pendingEntry)}
+}
+
+// start returns the entry for key, and starts run in a new goroutine when
+// there is none. The bool is true when this call started run.
+func (t *pendingTable) start(key string,
+	run func() (*exchangeResult, error)) (*pendingEntry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expireLocked()
+	if e, ok := t.entries[key]; ok {
+		return e, false
+	}
+	e := &pendingEntry{done: make(chan struct{}), started: t.now()}
+	t.entries[key] = e
+	go func() {
+		res, err := run()
+		t.mu.Lock()
+		e.res, e.err, e.ended = res, err, t.now()
+		t.mu.Unlock()
+		close(e.done)
+	}()
+	return e, true
+}
+
+// wait returns true when e finishes within d.
+func (t *pendingTable) wait(e *pendingEntry, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-e.done:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// remove drops the finished entry of key once its result is delivered, so
+// that a new voucher request with the same nonce starts a new exchange.
+func (t *pendingTable) remove(key string, e *pendingEntry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.entries[key] == e {
+		delete(t.entries, key)
+	}
+}
+
+// expireLocked drops results that nobody fetched within ttl. Running
+// exchanges stay: they end by the MASA client's own timeout.
+func (t *pendingTable) expireLocked() {
+	now := t.now()
+	for k, e := range t.entries {
+		if !e.ended.IsZero() && now.Sub(e.ended) > t.ttl {
+			delete(t.entries, k)
+		}
+	}
+}
+
+// len returns the number of entries, for tests.
+func (t *pendingTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}

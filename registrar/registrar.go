@@ -1,0 +1,172 @@
+// Package registrar is the BRSKI registrar (RFC 8995) and EST server
+// (RFC 7030) of a domain, served as one http.Handler over HTTPS and inside
+// EAP-EST tunnels. It verifies pledge voucher requests, asks the MASA for a
+// voucher, applies the acceptance policy, records each decision in the
+// store before it replies, and issues LDevIDs from the domain CA to pledges
+// whose voucher exchange succeeded in the same session.
+package registrar
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Routes that the registrar serves.
+const (
+	PathRequestVoucher        = "/.well-known/brski/requestvoucher"
+	PathRequestBootstrapToken = "/requestbootstraptoken"
+	PathVoucherStatus         = "/.well-known/brski/voucher_status"
+	PathEnrollStatus          = "/.well-known/brski/enrollstatus"
+	PathCACerts               = "/.well-known/est/cacerts"
+	PathCSRAttrs              = "/.well-known/est/csrattrs"
+	PathSimpleEnroll          = "/.well-known/est/simpleenroll"
+	PathSimpleReenroll        = "/.well-known/est/simplereenroll"
+)
+
+// Defaults of Options.
+const (
+	DefaultVoucherWait    = 2 * time.Second
+	DefaultRetryAfter     = 5 * time.Second
+	DefaultLDevIDValidity = 365 * 24 * time.Hour
+	DefaultPendingTTL     = 10 * time.Minute
+)
+
+// Registrar serves the BRSKI and EST routes. Create it with New.
+type Registrar struct {
+	opts          Options
+	ca            *DomainCA
+	cert          *RegistrarCert
+	manufacturers []Manufacturer
+	domainPool    *x509.CertPool
+	mux           *http.ServeMux
+	pending       *pendingTable
+}
+
+// New checks opts and returns a registrar.
+func New(opts Options) (*Registrar, error) {
+	if opts.DomainCA == nil || opts.Cert == nil {
+		return nil, errors.New("registrar: Options.DomainCA and Options.Cert are required")
+	}
+	if opts.Store == nil || opts.Policy == nil {
+		return nil, errors.New("registrar: Options.Store and Options.Policy are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.VoucherWait <= 0 {
+		opts.VoucherWait = DefaultVoucherWait
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = DefaultRetryAfter
+	}
+	if opts.LDevIDValidity <= 0 {
+		opts.LDevIDValidity = DefaultLDevIDValidity
+	}
+	if opts.PendingTTL <= 0 {
+		opts.PendingTTL = DefaultPendingTTL
+	}
+	r := &Registrar{opts: opts, ca: opts.DomainCA, cert: opts.Cert, domainPool: x509.NewCertPool()}
+	r.domainPool.AddCert(opts.DomainCA.Cert)
+	for _, m := range opts.Manufacturers {
+		m, err := m.prepare()
+		if err != nil {
+			return nil, err
+		}
+		r.manufacturers = append(r.manufacturers, m)
+	}
+	r.pending = newPendingTable(opts.PendingTTL, opts.Now)
+	r.routes()
+	return r, nil
+}
+
+func (r *Registrar) routes() {
+	r.mux = http.NewServeMux()
+	handle := func(pattern string, h handlerFunc) {
+		r.mux.Handle(pattern, r.wrap(h))
+	}
+	handle("POST "+PathRequestVoucher, r.requestVoucher)
+	handle("POST "+PathRequestBootstrapToken, r.requestVoucher)
+	handle("POST "+PathVoucherStatus, r.voucherStatus)
+	handle("POST "+PathEnrollStatus, r.enrollStatus)
+	handle("GET "+PathCACerts, r.caCerts)
+	handle("GET "+PathCSRAttrs, r.csrAttrs)
+	handle("POST "+PathSimpleEnroll, r.simpleEnroll)
+	handle("POST "+PathSimpleReenroll, r.simpleReenroll)
+}
+
+func (r *Registrar) now() time.Time { return r.opts.Now() }
+
+// ServeHTTP serves one request.
+func (r *Registrar) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mux.ServeHTTP(w, req)
+}
+
+// handlerFunc serves one route. It fills in the log summary and returns an
+// error for any failure, which wrap turns into a response.
+type handlerFunc func(w http.ResponseWriter, req *http.Request, rl *RequestLog) error
+
+// wrap limits the body, sends the error response of a failed handler, and
+// reports the summary to Options.OnRequest.
+func (r *Registrar) wrap(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := r.now()
+		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+		sw := &statusWriter{ResponseWriter: w}
+		rl := &RequestLog{Route: req.URL.Path, Remote: req.RemoteAddr}
+		p := r.peer(req)
+		rl.PeerKind, rl.PeerSerial = p.Kind, p.Serial
+		err := r.safeCall(h, sw, req, rl)
+		if err != nil {
+			he := writeError(sw, err)
+			rl.Err = he.Cause
+			if he.Message != "internal error" || rl.Reason == "" {
+				rl.Reason = he.Message
+			}
+		}
+		rl.Status = sw.status
+		if rl.Status == 0 {
+			rl.Status = http.StatusOK
+		}
+		rl.Duration = r.now().Sub(start)
+		if r.opts.OnRequest != nil {
+			r.opts.OnRequest(*rl)
+		}
+	})
+}
+
+// safeCall runs h and turns a panic into an internal error, so a bug in one
+// request does not end the server or show its text to the peer.
+func (r *Registrar) safeCall(h handlerFunc, w http.ResponseWriter, req *http.Request,
+	rl *RequestLog) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err = internalError(fmt.Errorf("registrar: panic in %s: %v", req.URL.Path, v))
+		}
+	}()
+	return h(w, req, rl)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}

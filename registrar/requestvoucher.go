@@ -1,0 +1,224 @@
+package registrar
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/policies"
+	"github.com/brski-eap/brski/voucher"
+)
+
+// maxClockSkew is how far in the future a pledge's created-on may lie.
+// Pledges without a real-time clock may omit created-on or send a time long
+// past (RFC 8995, Section 5.2), so only the future is bounded.
+const maxClockSkew = time.Hour
+
+// pledgeRequest is a verified pledge voucher request.
+type pledgeRequest struct {
+	peer *peerIdentity
+	// cms is the pledge's signed request as received, the
+	// prior-signed-voucher-request of the registrar request.
+	cms []byte
+	req *voucher.Voucher
+	// serial is the device serial number: from the IDevID, or the claim
+	// of the request for a pledge without IDevID.
+	serial string
+}
+
+// exchangeResult is the outcome of one voucher exchange.
+type exchangeResult struct {
+	decision   policies.Decision
+	decisionID int64
+	// voucher is the CMS voucher for the pledge, nil when the decision is
+	// a reject or the policy skipped the MASA.
+	voucher []byte
+	serial  string
+	finger  string
+}
+
+// requestVoucher serves the pledge voucher request (RFC 8995, Section 5.2)
+// and its alias /requestbootstraptoken.
+func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
+	rl *RequestLog) error {
+	if err := checkMediaType(req, voucher.MediaType); err != nil {
+		return err
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return err
+	}
+	pr, err := r.verifyPledgeRequest(req, body)
+	if err != nil {
+		return err
+	}
+	rl.PeerSerial = pr.serial
+	facts, err := r.initialFacts(req.Context(), pr)
+	if err != nil {
+		return internalError(err)
+	}
+	key := pendingKey(pr, body)
+	ctx := context.WithoutCancel(req.Context())
+	e, _ := r.pending.start(key, func() (*exchangeResult, error) {
+		return r.exchange(ctx, pr, facts)
+	})
+	if !r.pending.wait(e, r.opts.VoucherWait) {
+		return &httpError{Status: http.StatusAccepted, RetryAfter: r.opts.RetryAfter,
+			Message: fmt.Sprintf("the voucher is not ready yet; send the same voucher "+
+				"request again after %v", r.opts.RetryAfter)}
+	}
+	r.pending.remove(key, e)
+	if e.err != nil {
+		return e.err
+	}
+	return r.deliver(w, req, rl, e.res)
+}
+
+// deliver answers the pledge with the result of its voucher exchange and,
+// for an accept or quarantine, allows EST enrollment in this session.
+func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *RequestLog,
+	res *exchangeResult) error {
+	d := res.decision
+	rl.Outcome, rl.Reason = d.Outcome.String(), d.Reason
+	s := sessionFrom(req.Context())
+	s.setDecision(&d)
+	if d.Outcome == policies.OutcomeReject {
+		return peerError(http.StatusForbidden, "voucher request rejected: %s", d.Reason)
+	}
+	s.setGrant(&enrollGrant{Serial: res.serial, Fingerprint: res.finger,
+		DecisionID: res.decisionID, Outcome: d.Outcome.String()})
+	if res.voucher == nil {
+		// The policy skips the MASA: there is no voucher, and only a pledge
+		// configured to proceed without one continues to EST.
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	w.Header().Set("Content-Type", voucher.MediaType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(res.voucher)
+	return nil
+}
+
+// pendingKey identifies a voucher exchange for single-flight: the IDevID
+// fingerprint and the nonce, or a hash of the body for a request without
+// nonce or without IDevID.
+func pendingKey(pr *pledgeRequest, body []byte) string {
+	if pr.peer.Kind == PeerIDevID && len(pr.req.Nonce) > 0 {
+		return pr.peer.Fingerprint + "/" + hex.EncodeToString(pr.req.Nonce)
+	}
+	sum := sha256.Sum256(body)
+	return "body/" + hex.EncodeToString(sum[:])
+}
+
+// verifyPledgeRequest parses the signed pledge voucher request, checks that
+// the IDevID of the TLS connection signed it, and checks its leaves.
+func (r *Registrar) verifyPledgeRequest(req *http.Request, body []byte) (*pledgeRequest, error) {
+	p := r.peer(req)
+	der, err := voucher.DecodeInput(body)
+	if err != nil {
+		return nil, peerError(http.StatusBadRequest, "voucher request is not CMS: %v", err)
+	}
+	so, err := voucher.ParseSigned(der)
+	if err != nil {
+		return nil, peerError(http.StatusBadRequest, "invalid voucher request CMS: %v", err)
+	}
+	if p.Kind == PeerIDevID {
+		if err := r.checkPledgeSignature(req, p, so); err != nil {
+			return nil, err
+		}
+	}
+	// NOTE: without a verified IDevID the signature is not checked, because
+	// there is no trusted key to check it with. Only a policy rule with
+	// allow_no_idevid accepts such a pledge.
+	vr, err := voucher.ParseRequest(so.Content)
+	if err != nil {
+		return nil, peerError(http.StatusBadRequest, "invalid voucher request: %v", err)
+	}
+	if err := vr.ValidateRequest(); err != nil {
+		return nil, peerError(http.StatusBadRequest, "invalid voucher request: %v", err)
+	}
+	pr := &pledgeRequest{peer: p, cms: der, req: vr, serial: p.Serial}
+	if p.Kind != PeerIDevID {
+		pr.serial = vr.SerialNumber
+	}
+	if err := r.checkPledgeLeaves(pr); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+func (r *Registrar) checkPledgeSignature(req *http.Request, p *peerIdentity,
+	so *voucher.SignedObject) error {
+	inter := chainPool(req.TLS.PeerCertificates[1:])
+	v, err := so.Verify(voucher.VerifyOptions{Roots: p.Manufacturer.roots,
+		Intermediates: inter, CurrentTime: r.now(), Signer: p.Cert})
+	if err != nil {
+		return peerError(http.StatusForbidden, "voucher request signature does not verify "+
+			"with the IDevID: %v", err)
+	}
+	if !v.Signer.Equal(p.Cert) {
+		return peerError(http.StatusForbidden, "voucher request is signed by %q, not by the "+
+			"IDevID of the TLS connection; sign it with the IDevID key", v.Signer.Subject)
+	}
+	return nil
+}
+
+// checkPledgeLeaves applies the checks of RFC 8995, Sections 5.2 and 5.5.
+func (r *Registrar) checkPledgeLeaves(pr *pledgeRequest) error {
+	vr := pr.req
+	if vr.Assertion != voucher.AssertionProximity {
+		return peerError(http.StatusBadRequest, "voucher request assertion is %q; a pledge "+
+			"request must assert \"proximity\"", vr.Assertion)
+	}
+	if !bytes.Equal(vr.ProximityRegistrarCert, r.cert.Leaf().Raw) {
+		// RFC 8995, Section 5.2: a mismatch means an on-path attacker, and
+		// the registrar answers 401.
+		return peerError(http.StatusUnauthorized, "proximity-registrar-cert is not the "+
+			"certificate of this registrar; use the TLS server certificate of this connection")
+	}
+	if pr.peer.Kind == PeerIDevID && vr.SerialNumber != pr.serial {
+		return peerError(http.StatusBadRequest, "voucher request serial-number %q does not "+
+			"match the IDevID serialNumber %q", vr.SerialNumber, pr.serial)
+	}
+	if pr.serial == "" {
+		return peerError(http.StatusBadRequest, "voucher request has no serial-number")
+	}
+	if !vr.CreatedOn.IsZero() && vr.CreatedOn.After(r.now().Add(maxClockSkew)) {
+		return peerError(http.StatusBadRequest, "voucher request created-on %s is in the "+
+			"future; check the pledge clock", vr.CreatedOn.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// initialFacts returns the device, NAS and time facts for Plan.
+func (r *Registrar) initialFacts(ctx context.Context, pr *pledgeRequest) (policies.Facts, error) {
+	p := pr.peer
+	f := policies.Facts{Time: r.now()}
+	f.Device.Serial = pr.serial
+	if p.Kind == PeerIDevID {
+		f.Device.IDevIDPresented = true
+		f.Device.Manufacturer = p.Manufacturer.Name
+		f.Device.ManufacturerKeyID = p.Manufacturer.keyID
+		f.Device.Model = devid.Model(p.Cert)
+		f.Device.IDevIDFingerprint = p.Fingerprint
+	}
+	exp, err := r.opts.Store.ExpectedDevice(ctx, pr.serial)
+	switch {
+	case err == nil:
+		f.Device.Expected, f.Device.Tags = true, exp.Tags
+	case !errors.Is(err, ErrNotFound):
+		return f, err
+	}
+	if nas, ok := NASFactsFrom(ctx); ok {
+		f.NAS = policies.NASFacts{Client: nas.ClientName, Identifier: nas.NASIdentifier,
+			PortID: nas.NASPortID, CalledStationID: nas.CalledStationID,
+			CallingStationID: nas.CallingStationID}
+	}
+	return f, nil
+}

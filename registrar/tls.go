@@ -1,0 +1,147 @@
+package registrar
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/brski-eap/brski/devid"
+)
+
+// PeerKind says what the TLS client certificate of a request is.
+type PeerKind int
+
+// Kinds of TLS client.
+const (
+	// PeerNone is a client without a certificate.
+	PeerNone PeerKind = iota
+	// PeerUntrusted is a client whose certificate chains to no
+	// configured manufacturer CA and not to the domain CA.
+	PeerUntrusted
+	// PeerIDevID is a pledge with an IDevID from a configured
+	// manufacturer.
+	PeerIDevID
+	// PeerLDevID is a device with an LDevID from the domain CA.
+	PeerLDevID
+)
+
+// String returns the kind as logs name it.
+func (k PeerKind) String() string {
+	switch k {
+	case PeerNone:
+		return "none"
+	case PeerUntrusted:
+		return "untrusted"
+	case PeerIDevID:
+		return "idevid"
+	case PeerLDevID:
+		return "ldevid"
+	}
+	return fmt.Sprintf("PeerKind(%d)", int(k))
+}
+
+// peerIdentity is the verified TLS client of a session.
+type peerIdentity struct {
+	Kind PeerKind
+	// Cert is the client's leaf certificate, nil for PeerNone.
+	Cert *x509.Certificate
+	// Manufacturer is set for PeerIDevID.
+	Manufacturer *Manufacturer
+	// Serial is the device serial number from the subject serialNumber
+	// (or hardwareModuleName), "" when the certificate has none.
+	Serial string
+	// Fingerprint is the SHA-256 fingerprint of Cert.
+	Fingerprint string
+	// VerifyErr explains why a PeerUntrusted certificate failed.
+	VerifyErr error
+}
+
+// TLSConfig returns the server TLS configuration of the registrar: its
+// certificate chain, TLS 1.2 or newer, and a requested but not verified
+// client certificate. The handler verifies the certificate itself against
+// the manufacturer CAs (IDevID) and the domain CA (LDevID), so that a
+// pledge with an unknown certificate gets an HTTP reason instead of a TLS
+// alert, and a reduced-security policy may accept a pledge without IDevID.
+// The EAP-EST layer uses the same configuration inside its tunnel.
+func (r *Registrar) TLSConfig() *tls.Config {
+	chain := make([][]byte, 0, len(r.cert.Chain))
+	for _, c := range r.cert.Chain {
+		chain = append(chain, c.Raw)
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		Certificates: []tls.Certificate{{
+			Certificate: chain,
+			PrivateKey:  r.cert.Key,
+			Leaf:        r.cert.Leaf(),
+		}},
+		ClientAuth:             tls.RequestClientCert,
+		SessionTicketsDisabled: true,
+	}
+}
+
+// peer returns the verified identity of the TLS client of req, cached in
+// the session.
+func (r *Registrar) peer(req *http.Request) *peerIdentity {
+	if req.TLS == nil || len(req.TLS.PeerCertificates) == 0 {
+		return &peerIdentity{Kind: PeerNone}
+	}
+	leaf := req.TLS.PeerCertificates[0]
+	s := sessionFrom(req.Context())
+	if p := s.cachedPeer(leaf); p != nil {
+		return p
+	}
+	p := r.verifyPeer(req.TLS.PeerCertificates, r.now())
+	s.storePeer(p)
+	return p
+}
+
+// verifyPeer checks a client chain against the domain CA and then against
+// each manufacturer CA, at time now.
+func (r *Registrar) verifyPeer(certs []*x509.Certificate, now time.Time) *peerIdentity {
+	leaf := certs[0]
+	p := &peerIdentity{Kind: PeerUntrusted, Cert: leaf, Fingerprint: devid.Fingerprint(leaf)}
+	p.Serial, _ = devid.SerialNumber(leaf)
+	inter := chainPool(certs[1:])
+	opts := x509.VerifyOptions{
+		Roots:         r.domainPool,
+		Intermediates: inter,
+		CurrentTime:   now,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if _, err := leaf.Verify(opts); err == nil {
+		p.Kind = PeerLDevID
+		return p
+	}
+	var errs []error
+	for i := range r.manufacturers {
+		m := &r.manufacturers[i]
+		// IEEE 802.1AR IDevIDs often carry no extended key usage or one
+		// without clientAuth, so any usage is accepted here.
+		opts.Roots = m.roots
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
+		_, err := leaf.Verify(opts)
+		if err == nil {
+			p.Kind = PeerIDevID
+			p.Manufacturer = m
+			return p
+		}
+		errs = append(errs, fmt.Errorf("manufacturer %q: %w", m.Name, err))
+	}
+	if len(errs) == 0 {
+		errs = append(errs, errors.New("no manufacturer is configured"))
+	}
+	p.VerifyErr = errors.Join(errs...)
+	return p
+}
+
+func chainPool(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
+}
