@@ -20,8 +20,8 @@ import (
 
 // Files of a factory directory. Private keys have mode 0600.
 const (
-	FactoryCAFile         = "ca.pem"          // factory CA certificate
-	factoryCAKeyFile      = "ca-key.pem"      // factory CA private key
+	FactoryCAFile         = "ca.pem"           // factory CA certificate
+	factoryCAKeyFile      = "ca-key.pem"       // factory CA private key
 	SigningCertFile       = "masa-signing.pem" // voucher-signing certificate, then the CA
 	signingKeyFile        = "masa-signing-key.pem"
 	masaURLFile           = "masa-url" // the MASA URL that minted IDevIDs carry

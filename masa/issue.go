@@ -1,0 +1,160 @@
+package masa
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/voucher"
+)
+
+// requestVoucher issues a voucher for an authenticated claim (RFC 8995,
+// Section 5.6) and logs it before the response is written.
+func (s *Server) requestVoucher(r *http.Request, body []byte, log *RequestLog) ([]byte,
+	*httpError) {
+	c, herr := s.authenticate(body, log)
+	if herr != nil {
+		return nil, herr
+	}
+	now := s.cfg.Now().UTC()
+	v := &voucher.Voucher{CreatedOn: now, Assertion: s.cfg.Assertion,
+		SerialNumber: c.serial, PinnedDomainCert: c.domainCA.Raw, Nonce: c.nonce,
+		DomainCertRevocationChecks: new(bool)}
+	if len(c.nonce) == 0 {
+		if !s.isOwner(c) {
+			return nil, reject(http.StatusForbidden, "no nonceless voucher for device %q: "+
+				"the domain CA %q is not configured as its owner; the MASA operator adds it "+
+				"in an owner block", c.serial, c.domainCA.Subject)
+		}
+		v.ExpiresOn = minTime(now.Add(s.cfg.NoncelessLifetime), c.domainCA.NotAfter,
+			c.registrar.NotAfter)
+	}
+	if s.cfg.Assertion == voucher.AssertionProximity {
+		if herr := checkProximity(c); herr != nil {
+			return nil, herr
+		}
+	}
+	content, err := v.MarshalVoucher()
+	if err != nil {
+		return nil, internalError(fmt.Errorf("marshal voucher: %w", err))
+	}
+	signed, err := voucher.Sign(content, s.factory.SigningCert, s.factory.signingKey,
+		&voucher.SignOptions{Hash: crypto.SHA256, SigningTime: now})
+	if err != nil {
+		return nil, internalError(fmt.Errorf("sign voucher: %w", err))
+	}
+	if herr := s.logVoucher(r.Context(), c, v); herr != nil {
+		return nil, herr
+	}
+	log.Outcome = OutcomeVoucherIssued
+	return signed, nil
+}
+
+// logVoucher enforces the rate interval and stores the voucher in the audit
+// log. The rate check and the insert run under one lock, so two racing
+// claims for the same device cannot both pass.
+func (s *Server) logVoucher(ctx context.Context, c *claim, v *voucher.Voucher) *httpError {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	last, err := lastIssued(ctx, s.db, c.serial)
+	if err != nil {
+		return internalError(err)
+	}
+	if !last.IsZero() {
+		if wait := last.Add(s.cfg.RateInterval).Sub(v.CreatedOn); wait > 0 {
+			e := reject(http.StatusServiceUnavailable, "device %q received a voucher at %s; "+
+				"the MASA issues at most one voucher per device every %v", c.serial,
+				last.Format(time.RFC3339), s.cfg.RateInterval)
+			e.retryAfter = wait
+			return e
+		}
+	}
+	rec := voucherRecord{SerialNumber: c.serial, IssuedAt: v.CreatedOn, ExpiresAt: v.ExpiresOn,
+		DomainID: devid.DomainID(c.domainCA), Assertion: string(v.Assertion),
+		RegistrarFingerprint: devid.Fingerprint(c.registrar)}
+	if len(c.nonce) > 0 {
+		n := base64.StdEncoding.EncodeToString(c.nonce)
+		rec.Nonce = &n
+	}
+	if err := insertVoucher(ctx, s.db, rec); err != nil {
+		return internalError(err)
+	}
+	return nil
+}
+
+// isOwner reports whether the claim's domain CA may receive nonceless
+// vouchers for its device.
+func (s *Server) isOwner(c *claim) bool {
+	for _, key := range []string{c.serial, AnyDevice} {
+		for _, ca := range s.cfg.Owners[key] {
+			if ca.Equal(c.domainCA) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkProximity requires the pledge's proximity-registrar-cert to be the
+// registrar's certificate or a certificate of its chain, which is what a
+// "proximity" assertion claims (RFC 8995, Section 5.5.5).
+func checkProximity(c *claim) *httpError {
+	if c.prior == nil || len(c.prior.ProximityRegistrarCert) == 0 {
+		return reject(http.StatusForbidden, "this MASA issues proximity vouchers only, and "+
+			"the pledge voucher request has no proximity-registrar-cert")
+	}
+	pinned := c.prior.ProximityRegistrarCert
+	if string(pinned) == string(c.registrar.Raw) || string(pinned) == string(c.domainCA.Raw) {
+		return nil
+	}
+	return reject(http.StatusForbidden, "the pledge's proximity-registrar-cert is not the "+
+		"certificate of the registrar that signed the request")
+}
+
+// requestAuditLog returns the audit log of the claim's device (RFC 8995,
+// Section 5.8). A domain that never received a voucher for the device gets
+// 404, as that section requires.
+func (s *Server) requestAuditLog(r *http.Request, body []byte, log *RequestLog) ([]byte,
+	*httpError) {
+	c, herr := s.authenticate(body, log)
+	if herr != nil {
+		return nil, herr
+	}
+	events, omitted, err := auditEvents(r.Context(), s.db, c.serial, maxAuditEvents)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	domainID := string(devid.DomainID(c.domainCA))
+	owner := false
+	for _, e := range events {
+		owner = owner || string(e.DomainID) == domainID
+	}
+	if !owner {
+		// NOTE: when more than maxAuditEvents vouchers exist, a domain whose
+		// only vouchers were left out also gets this 404.
+		return nil, reject(http.StatusNotFound, "the domain CA %q never received a voucher "+
+			"for device %q", c.domainCA.Subject, c.serial)
+	}
+	out, err := json.Marshal(&AuditLog{Version: AuditLogVersion, Events: events,
+		Truncation: Truncation{Arbitrary: omitted}})
+	if err != nil {
+		return nil, internalError(fmt.Errorf("marshal audit log: %w", err))
+	}
+	log.Outcome = OutcomeAuditLogSent
+	return out, nil
+}
+
+func minTime(first time.Time, others ...time.Time) time.Time {
+	m := first
+	for _, t := range others {
+		if t.Before(m) {
+			m = t
+		}
+	}
+	return m
+}
