@@ -1,0 +1,120 @@
+package eapest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// DefaultMaxBodyBytes caps request and response bodies in the tunnel. EST
+// and voucher messages are a few kilobytes; a CA certificate bundle stays
+// well below this.
+const DefaultMaxBodyBytes = 256 << 10
+
+// ErrBodyTooLarge is returned by the tunnel's ResponseWriter.Write when a
+// handler writes more than the body cap.
+var ErrBodyTooLarge = errors.New("eapest: response body too large")
+
+// serveHTTP reads HTTP/1.1 requests from the tunnel and serves them one at
+// a time until the peer's close_notify (io.EOF).
+func serveHTTP(ctx context.Context, c *tls.Conn, h http.Handler, maxBody int64) error {
+	state := c.ConnectionState()
+	br := bufio.NewReaderSize(c, 4096)
+	for {
+		req, err := http.ReadRequest(br)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			writeError(c, http.StatusBadRequest)
+			return fmt.Errorf("eapest: read HTTP request in the tunnel: %w", err)
+		}
+		req.TLS = &state
+		req.RemoteAddr = c.RemoteAddr().String()
+		req = req.WithContext(ctx)
+		if err := serveOne(c, req, h, maxBody); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// serveOne runs the handler and writes its response. The body that the
+// handler did not read is drained so that the next request starts at the
+// right byte.
+func serveOne(w io.Writer, req *http.Request, h http.Handler, maxBody int64) error {
+	rw := &responseWriter{header: http.Header{}, max: maxBody}
+	req.Body = http.MaxBytesReader(rw, req.Body, maxBody)
+	if err := callHandler(h, rw, req); err != nil {
+		writeError(w, http.StatusInternalServerError)
+		return err
+	}
+	if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		return fmt.Errorf("eapest: drain body of %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	resp := &http.Response{
+		StatusCode: rw.statusCode(), ProtoMajor: 1, ProtoMinor: 1, Header: rw.header,
+		Request: req, ContentLength: int64(rw.body.Len()), Body: io.NopCloser(&rw.body),
+	}
+	if err := resp.Write(w); err != nil {
+		return fmt.Errorf("eapest: write HTTP response in the tunnel: %w", err)
+	}
+	return nil
+}
+
+// callHandler runs h and turns a panic into an error, as net/http does, so
+// one broken request cannot take down the RADIUS server.
+func callHandler(h http.Handler, rw http.ResponseWriter, req *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("eapest: handler panic on %s %s: %v", req.Method, req.URL.Path, v)
+		}
+	}()
+	h.ServeHTTP(rw, req)
+	return nil
+}
+
+func writeError(w io.Writer, code int) {
+	resp := &http.Response{StatusCode: code, ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Connection": {"close"}}}
+	resp.Write(w)
+}
+
+// responseWriter buffers a handler's response, which is written with a
+// Content-Length once the handler returns.
+type responseWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	max    int64
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 100 && code <= 999 {
+		w.status = code
+	}
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if int64(w.body.Len()+len(b)) > w.max {
+		return 0, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, w.max)
+	}
+	return w.body.Write(b)
+}
+
+func (w *responseWriter) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}

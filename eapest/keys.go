@@ -1,0 +1,170 @@
+package eapest
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/brski-eap/brski/eap"
+)
+
+// Exporter labels, RFC 9190, Section 2.3, and the TLS 1.2 PRF label of
+// RFC 5216, Section 2.3.
+const (
+	labelKeyMaterial = "EXPORTER_EAP_TLS_Key_Material"
+	labelMethodID    = "EXPORTER_EAP_TLS_Method-Id"
+	labelTLS12       = "client EAP encryption"
+)
+
+// Keys is the key material of a finished TLS tunnel.
+type Keys struct {
+	// MSK is the 64-byte Master Session Key. On the server, MSK[:32] is
+	// MS-MPPE-Recv-Key and MSK[32:] is MS-MPPE-Send-Key (RFC 5216,
+	// Section 2.3, with the attributes of RFC 2548).
+	MSK []byte
+	// EMSK is the 64-byte Extended Master Session Key.
+	EMSK []byte
+	// SessionID is the EAP Session-Id: the type code followed by the
+	// Method-Id, RFC 9190, Section 2.3 and RFC 5216, Section 2.3. It is
+	// nil for TLS 1.2 when the hello randoms were not captured.
+	SessionID []byte
+}
+
+// RecvKey returns MS-MPPE-Recv-Key as the server sends it.
+func (k Keys) RecvKey() []byte { return k.MSK[:32] }
+
+// SendKey returns MS-MPPE-Send-Key as the server sends it.
+func (k Keys) SendKey() []byte { return k.MSK[32:64] }
+
+// typeCode returns the exporter context for a method type: the one-octet
+// type code (0x0D for EAP-TLS, RFC 9190, Section 2.3). RFC 9190 defines no
+// context for expanded types, so an expanded type uses its whole 8-byte
+// type field (254, Vendor-Id, Vendor-Type), which keeps keys of different
+// vendor methods apart.
+func typeCode(t eap.MethodType) []byte {
+	if t.Type != eap.TypeExpanded {
+		return []byte{byte(t.Type)}
+	}
+	v, vt := t.VendorID, t.VendorType
+	return []byte{byte(eap.TypeExpanded), byte(v >> 16), byte(v >> 8), byte(v),
+		byte(vt >> 24), byte(vt >> 16), byte(vt >> 8), byte(vt)}
+}
+
+// deriveKeys derives MSK, EMSK and Session-Id. For TLS 1.3 it uses the
+// exporter with the type code as context (RFC 9190, Section 2.3). For
+// TLS 1.2 it uses the PRF with label "client EAP encryption" and seed
+// client.random || server.random (RFC 5216, Section 2.3), which is what
+// ExportKeyingMaterial computes for a nil context. randoms is
+// client.random || server.random for the TLS 1.2 Session-Id, or nil.
+//
+// NOTE: since Go 1.22, ExportKeyingMaterial refuses TLS 1.2 connections
+// without the Extended Master Secret (RFC 7627), so TLS 1.2 peers must
+// support it. OpenSSL-based supplicants do.
+func deriveKeys(cs *tls.ConnectionState, t eap.MethodType, randoms []byte) (Keys, error) {
+	code := typeCode(t)
+	if cs.Version == tls.VersionTLS13 {
+		km, err := cs.ExportKeyingMaterial(labelKeyMaterial, code, 128)
+		if err != nil {
+			return Keys{}, fmt.Errorf("eapest: export key material: %w", err)
+		}
+		id, err := cs.ExportKeyingMaterial(labelMethodID, code, 64)
+		if err != nil {
+			return Keys{}, fmt.Errorf("eapest: export Method-Id: %w", err)
+		}
+		return Keys{MSK: km[:64], EMSK: km[64:], SessionID: append(code, id...)}, nil
+	}
+	km, err := cs.ExportKeyingMaterial(labelTLS12, nil, 128)
+	if err != nil {
+		return Keys{}, fmt.Errorf("eapest: TLS 1.2 key material (the peer must support "+
+			"Extended Master Secret): %w", err)
+	}
+	k := Keys{MSK: km[:64], EMSK: km[64:]}
+	if len(randoms) == 64 {
+		k.SessionID = append(code, randoms...)
+	}
+	return k, nil
+}
+
+// helloRandom returns the 32-byte random of a ClientHello (hsType 1) or
+// ServerHello (hsType 2) at the start of a TLS message, or nil. TLS 1.2
+// hellos are plaintext: a record header (5 bytes), a handshake header
+// (4 bytes), the legacy version (2 bytes) and the random.
+func helloRandom(msg []byte, hsType byte) []byte {
+	const off = 5 + 4 + 2
+	if len(msg) < off+32 || msg[0] != 22 || msg[5] != hsType {
+		return nil
+	}
+	return append([]byte(nil), msg[off:off+32]...)
+}
+
+// ecdheSuites returns Go's secure TLS 1.2 cipher suites with ECDHE key
+// exchange. TLS 1.3 suites are not configurable in crypto/tls and all use
+// (EC)DHE.
+func ecdheSuites() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		if strings.HasPrefix(s.Name, "TLS_ECDHE_") {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// curves are the key shares offered and accepted. A client that offers
+// one of them in its first key_share never needs a HelloRetryRequest.
+var curves = []tls.CurveID{tls.X25519, tls.CurveP256}
+
+// ServerTLSConfig returns a copy of base with the tunnel rules applied:
+// TLS 1.2 at least, ECDHE cipher suites, X25519 and P-256, no session
+// tickets, and a required client certificate. base must contain the server
+// certificate and decide trust in the client certificate: either ClientCAs
+// with ClientAuth tls.RequireAndVerifyClientCert, or a VerifyConnection or
+// VerifyPeerCertificate hook, which is how the registrar checks an IDevID
+// against its manufacturer CAs.
+func ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
+	if base == nil {
+		return nil, errors.New("eapest: nil server TLS config; set the server certificate")
+	}
+	if len(base.Certificates) == 0 && base.GetCertificate == nil {
+		return nil, errors.New("eapest: server TLS config has no certificate; " +
+			"set Certificates or GetCertificate")
+	}
+	trusted := base.VerifyConnection != nil || base.VerifyPeerCertificate != nil ||
+		(base.ClientCAs != nil && base.ClientAuth == tls.RequireAndVerifyClientCert)
+	if !trusted {
+		return nil, errors.New("eapest: server TLS config does not verify client " +
+			"certificates; set VerifyConnection or ClientCAs with RequireAndVerifyClientCert")
+	}
+	c := base.Clone()
+	applyTunnelRules(c)
+	c.SessionTicketsDisabled = true
+	if c.ClientAuth < tls.RequireAnyClientCert {
+		c.ClientAuth = tls.RequireAnyClientCert
+	}
+	return c, nil
+}
+
+// PeerTLSConfig returns a copy of base with the tunnel rules applied. base
+// must contain the peer certificate (IDevID or LDevID).
+func PeerTLSConfig(base *tls.Config) (*tls.Config, error) {
+	if base == nil || (len(base.Certificates) == 0 && base.GetClientCertificate == nil) {
+		return nil, errors.New("eapest: peer TLS config has no client certificate; " +
+			"set Certificates to the IDevID or LDevID")
+	}
+	c := base.Clone()
+	applyTunnelRules(c)
+	c.ClientSessionCache = nil
+	return c, nil
+}
+
+func applyTunnelRules(c *tls.Config) {
+	if c.MinVersion < tls.VersionTLS12 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	if c.CipherSuites == nil {
+		c.CipherSuites = ecdheSuites()
+	}
+	c.CurvePreferences = curves
+	c.Renegotiation = tls.RenegotiateNever
+}
