@@ -140,10 +140,10 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request,
 	return body, nil
 }
 
-// accepts reports whether Accept header values allow mediaType. No header
-// allows every type (RFC 9110, Section 12.5.1).
+// accepts reports whether Accept header values allow mediaType. An absent
+// or empty header allows every type (RFC 9110, Section 12.5.1).
 func accepts(values []string, mediaType string) bool {
-	if len(values) == 0 {
+	if strings.TrimSpace(strings.Join(values, "")) == "" {
 		return true
 	}
 	major, _, _ := strings.Cut(mediaType, "/")
