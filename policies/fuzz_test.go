@@ -24,7 +24,8 @@ func FuzzDecode(f *testing.F) {
 		f.Add(src)
 	}
 	f.Add([]byte(ruleThenReject(`serial = "a*\\?"`)))
-	f.Add([]byte(`{"rule": {"c": {"outcome": "accept", "vlan": 7}}, "default": {"outcome": "reject"}}`))
+	f.Add([]byte(`{"rule": {"c": {"outcome": "accept", "vlan": 7}},
+		"default": {"outcome": "reject"}}`))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if file, diags := hclsyntax.ParseConfig(src, "fuzz.hcl", hcl.InitialPos); !diags.HasErrors() {
 			checkDecoded(t, file.Body)

@@ -5,9 +5,9 @@
 // decides when none does.
 //
 // Evaluation has two steps, because the voucher source must be chosen
-// before the registrar sends its request to the MASA. Plan looks only at the device, NAS and time
-// criteria and returns the voucher mode of the first rule that they
-// match. Evaluate then checks every criterion, including the voucher
+// before the registrar sends its request to the MASA. Plan looks only at
+// the device, NAS and time criteria and returns the voucher mode of the
+// first rule that they match. Evaluate then checks every criterion, including the voucher
 // assertion and the audit log, and returns the Decision.
 //
 // The reduced-security modes of the draft that became RFC 8995 are

@@ -12,7 +12,8 @@ import (
 var (
 	deviceAttrs = []string{"manufacturer", "model", "serial", "idevid_fingerprint",
 		"expected", "tags"}
-	nasAttrs  = []string{"nas_client", "nas_identifier", "nas_port", "called_station", "calling_station"}
+	nasAttrs = []string{"nas_client", "nas_identifier", "nas_port", "called_station",
+		"calling_station"}
 	timeAttrs = []string{"not_before", "not_after", "weekdays", "hours", "time_zone"}
 	masaAttrs = []string{"assertion"}
 
