@@ -82,6 +82,13 @@ func (s *SignedObject) Verify(opts VerifyOptions) (*Verified, error) {
 	return &Verified{Signer: signer, Chains: chains}, nil
 }
 
+// SignerCertificate returns the carried certificate that the SignerInfo
+// names, for display. It verifies nothing, and returns an error wrapping
+// ErrSignerNotFound when the object does not carry that certificate.
+func (s *SignedObject) SignerCertificate() (*x509.Certificate, error) {
+	return s.findSigner(nil)
+}
+
 // findSigner returns the carried certificate that the SignerIdentifier
 // names (RFC 5652, Section 5.3), in any position, or else fallback.
 func (s *SignedObject) findSigner(fallback *x509.Certificate) (*x509.Certificate, error) {
