@@ -84,15 +84,17 @@ func AddMPPEKeys(reply, request *radius.Packet, sendKey, recvKey []byte) error {
 	return nil
 }
 
-// MPPEKeys decrypts the MS-MPPE-Send-Key and MS-MPPE-Recv-Key of reply
-// with the secret and Request Authenticator of request, as a NAS does.
-func MPPEKeys(reply, request *radius.Packet) (send, recv []byte, err error) {
+// MPPEKeys decrypts the MS-MPPE-Send-Key and MS-MPPE-Recv-Key of reply, as
+// a NAS does, with reply.Secret (radius.Parse and Client.Exchange set it to
+// the secret of the server that sent the reply) and the Request
+// Authenticator of the request.
+func MPPEKeys(reply *radius.Packet, requestAuth [16]byte) (send, recv []byte, err error) {
 	for _, avp := range reply.Attributes {
 		typ, v, ok := vendorAttribute(avp, VendorMicrosoft)
 		if !ok || (typ != MSMPPESendKey && typ != MSMPPERecvKey) {
 			continue
 		}
-		key, err := DecryptMPPEKey(v, request.Secret, request.Authenticator[:])
+		key, err := DecryptMPPEKey(v, reply.Secret, requestAuth[:])
 		if err != nil {
 			return nil, nil, err
 		}
