@@ -1,0 +1,15 @@
+package authenticator
+
+import "errors"
+
+// ErrUnsupportedOS reports that AF_PACKET sockets or netlink port control
+// are not available because the program does not run on Linux.
+var ErrUnsupportedOS = errors.New("authenticator: AF_PACKET and bridge port control need Linux")
+
+// Errors of PortControl that callers branch on.
+var (
+	ErrNotBridgePort = errors.New("authenticator: interface is not a bridge port")
+	ErrPortNotLocked = errors.New("authenticator: port is not locked")
+	ErrVLANConflict  = errors.New("authenticator: port already carries another VLAN")
+	ErrUnknownVLAN   = errors.New("authenticator: VLAN not configured")
+)
