@@ -18,6 +18,10 @@ var (
 	// attribute, its value names the requested curve (RFC 7030,
 	// Section 4.5.2).
 	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	// oidAttrSerialNumber and oidAttrCommonName are the X.520 subject
+	// attributes serialNumber and commonName.
+	oidAttrSerialNumber = asn1.ObjectIdentifier{2, 5, 4, 5}
+	oidAttrCommonName   = asn1.ObjectIdentifier{2, 5, 4, 3}
 )
 
 // curves maps the named curves of RFC 5480, Section 2.1.1.1 to Go curves.
@@ -51,7 +55,7 @@ type CSRAttributes struct {
 	// x509.UnknownSignatureAlgorithm when none is requested.
 	SignatureAlgorithm x509.SignatureAlgorithm
 	// Extensions are the extensions that an extensionRequest attribute
-	// asks the pledge to include, such as a subjectAltName (RFC 8995,
+	// requests in the CSR, such as a subjectAltName (RFC 8995,
 	// Section 5.9.2).
 	Extensions []pkix.Extension
 	// Unsupported lists the requested attributes, curves and algorithms
@@ -69,8 +73,9 @@ type csrAttribute struct {
 
 // ParseCSRAttributes parses the DER CsrAttrs of RFC 7030, Section 4.5.2, a
 // SEQUENCE OF AttrOrOID. It understands the id-ecPublicKey attribute (curve),
-// ECDSA signature algorithm identifiers and the extensionRequest attribute,
-// and lists everything else in Unsupported. Malformed DER, an attribute
+// ECDSA signature algorithm identifiers, the extensionRequest attribute and
+// requests for the subject serialNumber and commonName, and lists everything
+// else in Unsupported. Malformed DER, an attribute
 // without values and a repeated extension are errors wrapping
 // ErrCSRAttributes.
 func ParseCSRAttributes(der []byte) (*CSRAttributes, error) {
@@ -126,8 +131,11 @@ func (a *CSRAttributes) addOID(oid asn1.ObjectIdentifier) {
 			return
 		}
 	}
-	if oid.Equal(oidECPublicKey) {
-		return // an EC key is what the pledge generates anyway
+	// The pledge generates an EC key and always sets the subject
+	// serialNumber and commonName, so requests for them are fulfilled.
+	if oid.Equal(oidECPublicKey) || oid.Equal(oidAttrSerialNumber) ||
+		oid.Equal(oidAttrCommonName) {
+		return
 	}
 	a.Unsupported = append(a.Unsupported, oid)
 }

@@ -56,8 +56,8 @@ var (
 	// ErrLDevID means the enrolled certificate is missing, does not carry
 	// this pledge's new public key, or does not chain to the domain CA.
 	ErrLDevID = errors.New("pledge: enrolled certificate is not valid")
-	// ErrRetryLimit means the registrar answered 202 more often than the
-	// pledge retries.
+	// ErrRetryLimit means the registrar responded 202 more often than
+	// Pledge.RetryLimit allows.
 	ErrRetryLimit = errors.New("pledge: registrar is still processing after the retry limit")
 )
 

@@ -1,6 +1,7 @@
 package pledge
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -49,7 +50,11 @@ func newRootCA(t testing.TB, name string) *testCA {
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
-	return &testCA{cert: createCert(t, tmpl, &key.PublicKey, nil, key), key: key}
+	cert, err := createCert(tmpl, &key.PublicKey, nil, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key}
 }
 
 // issue signs tmpl for a new key. A zero validity becomes one valid around
@@ -57,31 +62,37 @@ func newRootCA(t testing.TB, name string) *testCA {
 func (ca *testCA) issue(t testing.TB, tmpl *x509.Certificate) *testCA {
 	t.Helper()
 	key := newKey(t)
+	cert, err := ca.certify(tmpl, &key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key}
+}
+
+// certify signs tmpl for pub. It returns errors instead of failing the test
+// so that server handlers can use it.
+func (ca *testCA) certify(tmpl *x509.Certificate, pub crypto.PublicKey) (*x509.Certificate,
+	error) {
 	if tmpl.NotBefore.IsZero() {
 		tmpl.NotBefore = testNow.Add(-time.Hour)
 	}
 	if tmpl.NotAfter.IsZero() {
 		tmpl.NotAfter = testNow.Add(30 * 24 * time.Hour)
 	}
-	return &testCA{cert: createCert(t, tmpl, &key.PublicKey, ca.cert, ca.key), key: key}
+	return createCert(tmpl, pub, ca.cert, ca.key)
 }
 
-func createCert(t testing.TB, tmpl *x509.Certificate, pub *ecdsa.PublicKey,
-	parent *x509.Certificate, signer *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
+func createCert(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate,
+	signer crypto.Signer) (*x509.Certificate, error) {
 	tmpl.SerialNumber = big.NewInt(testSerial.Add(1))
 	if parent == nil {
 		parent = tmpl
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	return x509.ParseCertificate(der)
 }
 
 // tlsCert returns c as a tls.Certificate with the chain extra.
@@ -153,13 +164,17 @@ func (pki *testPKI) voucherFor(nonce []byte) *voucher.Voucher {
 // sign encodes v and signs it as signer, which Sign carries in the CMS.
 func sign(t testing.TB, v *voucher.Voucher, signer *testCA) []byte {
 	t.Helper()
-	content, err := v.MarshalVoucher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := voucher.Sign(content, signer.cert, signer.key, nil)
+	signed, err := signVoucher(v, signer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return signed
+}
+
+func signVoucher(v *voucher.Voucher, signer *testCA) ([]byte, error) {
+	content, err := v.MarshalVoucher()
+	if err != nil {
+		return nil, err
+	}
+	return voucher.Sign(content, signer.cert, signer.key, nil)
 }

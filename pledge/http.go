@@ -65,7 +65,7 @@ type response struct {
 }
 
 // send performs x on s and repeats the same request while the registrar
-// answers 202 Accepted, waiting for Retry-After each time (RFC 8995,
+// responds 202 Accepted, waiting for Retry-After each time (RFC 8995,
 // Section 5.6 and RFC 7030, Section 4.2.3). A status outside x.want returns
 // a *StatusError.
 func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, error) {
@@ -109,6 +109,7 @@ func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pledge: build request for %s: %w", x.path, err)
 	}
+
 	if x.contentType != "" {
 		req.Header.Set("Content-Type", x.contentType)
 	}
@@ -120,6 +121,7 @@ func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
 		return nil, fmt.Errorf("pledge: %s %s: %w", x.method, x.path, err)
 	}
 	defer resp.Body.Close()
+
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("pledge: read response of %s: %w", x.path, err)
@@ -143,7 +145,7 @@ func errorMessage(body []byte) string {
 	return strings.TrimSpace(s)
 }
 
-// retryAfter returns the wait that a 202 response asks for, as
+// retryAfter returns the wait that a 202 response requests, as
 // delta-seconds or an HTTP-date (RFC 9110, Section 10.2.3), capped at
 // maxRetryAfter.
 func (p *Pledge) retryAfter(resp *response) time.Duration {

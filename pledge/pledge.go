@@ -1,7 +1,7 @@
-// Package pledge implements the new entity of BRSKI (RFC 8995): it requests
-// a voucher from the registrar over a provisional TLS connection, validates
-// the voucher against its MASA trust anchors (RFC 8366, Section 5.6 and
-// RFC 8995, Section 5.6.1), and only then trusts the domain and enrolls an
+// Package pledge implements the new entity of BRSKI (RFC 8995). It requests
+// a voucher from the registrar over a provisional TLS connection and
+// validates it against its MASA trust anchors (RFC 8366, Section 5.6 and
+// RFC 8995, Section 5.6.1). Only then does it trust the domain and enroll an
 // LDevID over EST (RFC 7030). The flow runs over any Session: Bootstrap
 // builds one over HTTPS, and the EAP-EST peer provides one inside EAP.
 package pledge
@@ -24,11 +24,11 @@ const (
 	// DefaultClockSkew is how far in the future a voucher's created-on may
 	// lie when Pledge.ClockSkew is zero.
 	DefaultClockSkew = 5 * time.Minute
-	// DefaultRetryLimit is how many 202 answers the pledge retries per
+	// DefaultRetryLimit is how many 202 responses the pledge retries per
 	// request when Pledge.RetryLimit is zero.
 	DefaultRetryLimit = 30
 	// nonceSize is the length of the voucher request nonce in bytes. RFC 8995,
-	// Section 5.2 asks for a cryptographically strong random nonce, and 16
+	// Section 5.2 requires a cryptographically strong random nonce, and 16
 	// bytes are 128 bits.
 	nonceSize = 16
 )
@@ -54,7 +54,7 @@ type Pledge struct {
 	// Section 5.6.1 leaves this to local policy). The default rejects
 	// them with ErrNonceMismatch.
 	AllowNonceless bool
-	// RetryLimit is how many 202 Accepted answers the pledge retries per
+	// RetryLimit is how many 202 Accepted responses the pledge retries per
 	// request; zero means DefaultRetryLimit.
 	RetryLimit int
 	// Trace, when not nil, receives the progress of an attempt. It runs on
@@ -70,7 +70,7 @@ const (
 	// EventVoucherRequested: the voucher request is signed and about to
 	// be sent. Path is set.
 	EventVoucherRequested EventKind = iota + 1
-	// EventRetry: the registrar answered 202 and the pledge waits Wait
+	// EventRetry: the registrar responded 202 and the pledge waits Wait
 	// before it repeats the request to Path.
 	EventRetry
 	// EventVoucherVerified: Voucher passed validation, and Cert is its
@@ -98,7 +98,7 @@ type Event struct {
 	Err     error
 }
 
-// Result is what a successful attempt enrolled.
+// Result is the identity that a successful attempt enrolled.
 type Result struct {
 	// LDevID is the locally significant device identity that the domain
 	// issued, and Key its private key, generated for this attempt.

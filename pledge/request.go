@@ -68,8 +68,8 @@ func (p *Pledge) signRequest(s Session, id *identity, nonce []byte) ([]byte, err
 	return signed, nil
 }
 
-// checkVoucherResponse checks the media type of the registrar's answer and
-// validates the voucher in it.
+// checkVoucherResponse checks the media type of the registrar's response
+// and validates the voucher in it.
 func (p *Pledge) checkVoucherResponse(resp *response, want Expected) (*VerifiedVoucher,
 	error) {
 	if err := expectMedia(pathRequestVoucher, resp, mediaVoucherCMS); err != nil {

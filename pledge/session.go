@@ -79,15 +79,22 @@ func (p *Pledge) DialHTTPS(ctx context.Context, registrarURL string) (Session, f
 		return Session{}, nil, fmt.Errorf("pledge: provisional TLS connection to %s: %w",
 			addr, err)
 	}
+	rd := &reuseDialer{first: first, dialer: dialer}
 	tr := &http.Transport{
-		DialTLSContext: pin.dialer(first, dialer),
-		Proxy:          nil,
+		DialTLSContext: rd.dial,
+		// One connection carries the whole attempt, because the registrar
+		// binds enrollment to the TLS connection of the voucher exchange.
+		MaxConnsPerHost: 1,
 	}
 	client := &http.Client{Transport: tr, CheckRedirect: sameOrigin}
 	leaf, chain := pin.certs()
 	s := Session{HTTP: client, BaseURL: u.Scheme + "://" + u.Host,
 		RegistrarCert: leaf, RegistrarChain: chain}
-	return s, tr.CloseIdleConnections, nil
+	closeIdle := func() {
+		rd.closeUnused()
+		tr.CloseIdleConnections()
+	}
+	return s, closeIdle, nil
 }
 
 // provisionalTLS returns the client configuration of the provisional TLS
@@ -145,20 +152,34 @@ func (sp *serverPin) certs() (*x509.Certificate, []*x509.Certificate) {
 	return sp.leaf, sp.chain
 }
 
-// dialer returns a DialTLSContext function that hands out first once and
-// then dials new connections, which serverPin.verify checks.
-func (sp *serverPin) dialer(first net.Conn, d *tls.Dialer) func(context.Context, string,
-	string) (net.Conn, error) {
-	var mu sync.Mutex
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		mu.Lock()
-		c := first
-		first = nil
-		mu.Unlock()
-		if c != nil {
-			return c, nil
-		}
-		return d.DialContext(ctx, network, addr)
+// reuseDialer is the DialTLSContext of the HTTPS transport. It hands out
+// the provisional connection once and then dials new connections, which
+// serverPin.verify checks.
+type reuseDialer struct {
+	mu     sync.Mutex
+	first  net.Conn
+	dialer *tls.Dialer
+}
+
+func (rd *reuseDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	rd.mu.Lock()
+	c := rd.first
+	rd.first = nil
+	rd.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	return rd.dialer.DialContext(ctx, network, addr)
+}
+
+// closeUnused closes the provisional connection if the transport never
+// took it.
+func (rd *reuseDialer) closeUnused() {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.first != nil {
+		rd.first.Close()
+		rd.first = nil
 	}
 }
 

@@ -10,9 +10,9 @@ import (
 	"github.com/brski-eap/brski/voucher"
 )
 
-// Expected is what a voucher must match: the values of the voucher request
-// that this pledge sent and the registrar certificate of its provisional
-// TLS connection.
+// Expected contains the values a voucher must match: those of the voucher
+// request that this pledge sent, and the registrar certificate of its
+// provisional TLS connection.
 type Expected struct {
 	// Nonce is the nonce of the voucher request.
 	Nonce []byte
@@ -41,20 +41,20 @@ type VerifiedVoucher struct {
 	signed []byte // the CMS object as received, when Run validated it
 }
 
-// VerifyVoucher validates a CMS-signed voucher (RFC 8366, Section 5.6 and
-// RFC 8995, Sections 5.6.1 and 5.6.2) at p.Now: the signature chains to
-// p.MASATrust, an assertion is present, the nonce and serial-number equal
-// the request's, idevid-issuer (if present) names the IDevID's issuer,
-// expires-on (if present) has not passed, created-on is not in the future
-// beyond p.ClockSkew, and the registrar certificate chains to
+// VerifyVoucher validates a CMS-signed voucher at p.Now (RFC 8366,
+// Section 5.6 and RFC 8995, Sections 5.6.1 and 5.6.2). The signature must
+// chain to p.MASATrust, an assertion must be present, and the nonce and
+// serial-number must equal the request's. An idevid-issuer must name the
+// IDevID's issuer, and expires-on must not have passed. Created-on may lie
+// at most p.ClockSkew in the future. The registrar certificate must chain to
 // pinned-domain-cert, which may be the domain CA or the registrar
 // certificate itself. Each failed check returns an error wrapping its own
-// sentinel, such as ErrNonceMismatch. Leaves this package does not know are
-// ignored.
+// sentinel, such as ErrNonceMismatch. Unknown leaves are ignored.
 func (p *Pledge) VerifyVoucher(signed []byte, want Expected) (*VerifiedVoucher, error) {
 	if p.MASATrust == nil {
 		return nil, fmt.Errorf("%w: no MASA trust anchors configured", ErrVoucherSignature)
 	}
+
 	now := p.now()
 	obj, err := voucher.ParseSigned(signed)
 	if err != nil {
@@ -68,6 +68,7 @@ func (p *Pledge) VerifyVoucher(signed []byte, want Expected) (*VerifiedVoucher, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrVoucherSignature, err)
 	}
+
 	v, err := voucher.ParseVoucher(obj.Content)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrVoucherMalformed, err)
