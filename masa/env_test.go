@@ -53,7 +53,7 @@ type domain struct {
 // env is a factory with one minted device, a MASA serving it on loopback
 // and a client that trusts the MASA's TLS certificate.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	factory *masa.Factory
 	device  *masa.Device
 	domain  domain
@@ -67,7 +67,7 @@ type env struct {
 	logs  []masa.RequestLog
 }
 
-func newEnv(t *testing.T, configure func(*masa.Config)) *env {
+func newEnv(t testing.TB, configure func(*masa.Config)) *env {
 	t.Helper()
 	f, err := masa.InitFactory(t.TempDir(), "Example Devices", "https://127.0.0.1:1")
 	if err != nil {
@@ -119,7 +119,7 @@ func (e *env) record(l masa.RequestLog) {
 
 // newDomain returns a domain CA and a registrar certificate that it issued,
 // with the cmcRA extended key usage when cmcRA is true.
-func newDomain(t *testing.T, name string, cmcRA bool) domain {
+func newDomain(t testing.TB, name string, cmcRA bool) domain {
 	t.Helper()
 	caKey := newKey(t)
 	ca := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: name},
@@ -137,7 +137,7 @@ func newDomain(t *testing.T, name string, cmcRA bool) domain {
 	return domain{ca: ca, caKey: caKey, registrar: reg, registrarKey: regKey}
 }
 
-func newKey(t *testing.T) crypto.Signer {
+func newKey(t testing.TB) crypto.Signer {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -146,7 +146,7 @@ func newKey(t *testing.T) crypto.Signer {
 	return k
 }
 
-func issueCert(t *testing.T, template *x509.Certificate, pub crypto.PublicKey,
+func issueCert(t testing.TB, template *x509.Certificate, pub crypto.PublicKey,
 	parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
 	t.Helper()
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))

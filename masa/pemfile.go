@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -67,11 +68,39 @@ func checkKeyMode(path string) error {
 	return nil
 }
 
-// ReadCertificates reads every CERTIFICATE block of a PEM file.
-func ReadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+// maxPEMFileBytes caps the PEM files that the factory and the MASA read.
+const maxPEMFileBytes = 1 << 20
+
+// readPEMFile reads a regular file of at most maxPEMFileBytes, so a
+// configuration that names a device or a FIFO cannot block or exhaust memory.
+func readPEMFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("masa: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("masa: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("masa: %s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxPEMFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("masa: read %s: %w", path, err)
+	}
+	if len(data) > maxPEMFileBytes {
+		return nil, fmt.Errorf("masa: %s is larger than %d bytes", path, maxPEMFileBytes)
+	}
+	return data, nil
+}
+
+// ReadCertificates reads every CERTIFICATE block of a PEM file.
+func ReadCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := readPEMFile(path)
+	if err != nil {
+		return nil, err
 	}
 	var certs []*x509.Certificate
 	for {
@@ -101,9 +130,9 @@ func readKey(path string) (crypto.Signer, error) {
 	if err := checkKeyMode(path); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readPEMFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("masa: %w", err)
+		return nil, err
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/brski-eap/brski/masa"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+)
+
+func init() {
+	register(command{
+		Name:    "masa",
+		Summary: "run the MASA HTTPS service for a factory's devices",
+		Run:     runMASA,
+	})
+}
+
+// masaShutdownTimeout bounds the wait for active requests at shutdown.
+const masaShutdownTimeout = 10 * time.Second
+
+func runMASA(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("masa", stderr)
+	configFile := fs.String("config", "", "MASA configuration file in HCL (required); "+
+		"see docs/masa.md")
+	level := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *configFile == "" || fs.NArg() > 0 {
+		return &exitError{code: 2, err: errors.New("brski masa: --config is required and no " +
+			"arguments are allowed; run \"brski masa -h\"")}
+	}
+	logLevel := hclog.LevelFromString(*level)
+	if logLevel == hclog.NoLevel {
+		return &exitError{code: 2, err: fmt.Errorf("brski masa: invalid --log-level %q; "+
+			"use trace, debug, info, warn or error", *level)}
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "masa", Output: stderr, Level: logLevel})
+	cfg, err := masa.LoadConfig(*configFile)
+	var diags hcl.Diagnostics
+	if errors.As(err, &diags) {
+		for _, d := range diags {
+			fmt.Fprintf(stderr, "%s\n", d.Error())
+		}
+		return fmt.Errorf("invalid configuration %s: %d error(s)", *configFile, len(diags))
+	}
+	if err != nil {
+		return err
+	}
+	cfg.OnRequest = func(l masa.RequestLog) { logRequest(logger, l) }
+	srv, err := masa.New(*cfg)
+	if err != nil {
+		return err
+	}
+	listen := cfg.Listen
+	if listen == "" {
+		listen = masa.DefaultListen
+	}
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	logger.Info("starting", "listen", l.Addr().String(), "factory", cfg.FactoryDir,
+		"tls_cert", srv.TLSCertFile())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case err := <-served:
+		srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", masaShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), masaShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// logRequest writes one line per MASA request, at a level set by the
+// outcome, with CR and LF removed from the peer-controlled values.
+func logRequest(logger hclog.Logger, l masa.RequestLog) {
+	fields := []any{"method", l.Method, "path", clean(l.Path), "remote", l.RemoteAddr,
+		"status", l.Status, "serial", clean(l.SerialNumber), "duration", l.Duration}
+	switch {
+	case l.Err != nil:
+		logger.Error("request failed", append(fields, "reason", l.Reason, "error", l.Err)...)
+	case l.Status >= 400:
+		logger.Warn(l.Outcome, append(fields, "reason", clean(l.Reason))...)
+	default:
+		logger.Info(l.Outcome, fields...)
+	}
+}
+
+func clean(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
