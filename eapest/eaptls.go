@@ -136,9 +136,7 @@ func (p *TLSPeer) Process(ctx context.Context, data []byte) ([]byte, error) {
 // TLS 1.3 success indication, has finished without error, and returns the
 // keys.
 func (p *TLSPeer) Success() (eap.Outcome, error) {
-	select {
-	case <-p.t.done:
-	default:
+	if !p.t.finished() {
 		return eap.Outcome{}, errors.New("eapest: EAP-TLS exchange not finished")
 	}
 	return p.t.keys()

@@ -137,7 +137,13 @@ func (m *estServerMethod) Process(ctx context.Context, data []byte) (eap.Step, e
 
 func (m *estServerMethod) Close() error { return m.t.close() }
 
+// serve sends the TLS 1.3 protected success indication, as EAP-TLS does
+// (RFC 9190, Section 2.1.1), so the peer learns that its IDevID was
+// accepted before it sends a request, and then serves HTTP.
 func (m *estServerMethod) serve(ctx context.Context, c *tls.Conn) error {
+	if err := serveTLSResult(ctx, c); err != nil {
+		return err
+	}
 	ctx = WithTunnelInfo(ctx, &m.info)
 	return serveHTTP(ctx, c, m.srv.handler, m.srv.maxBody)
 }

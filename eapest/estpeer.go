@@ -79,7 +79,9 @@ type Tunnel struct {
 }
 
 // Dial runs EAP over tr until the TLS tunnel is established, and returns
-// it. ctx bounds the setup only.
+// it. Under TLS 1.3 it also waits for the server's protected success
+// indication, so an IDevID that the registrar rejects fails Dial and not
+// the first request. ctx bounds the setup only.
 func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
 	c, err := PeerTLSConfig(cfg.TLS)
 	if err != nil {
@@ -91,7 +93,7 @@ func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
 	}
 	m := &estPeerMethod{typ: typ}
 	m.t = peerTunnel{typ: typ, config: c, version: Version, checkVersion: true,
-		size: cfg.FragmentSize, hold: cfg.Hold}
+		size: cfg.FragmentSize, hold: cfg.Hold, run: readTLSResult}
 	m.t.init(ctx)
 	t := &Tunnel{
 		method:   m,
@@ -107,8 +109,14 @@ func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
 	runCtx, t.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go t.pump(runCtx)
 	select {
-	case <-m.t.hsDone:
+	case <-m.t.done:
 		if _, _, err := m.t.status(); err != nil {
+			// Let the conversation deliver the ACK of the server's alert and
+			// receive the Failure, so both sides end cleanly.
+			select {
+			case <-t.pumpDone:
+			case <-ctx.Done():
+			}
 			t.abort()
 			return nil, fmt.Errorf("eapest: TLS handshake in EAP-EST: %w", err)
 		}
@@ -120,8 +128,6 @@ func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
 		return nil, fmt.Errorf("eapest: establish tunnel: %w", ctx.Err())
 	}
 	t.br = bufio.NewReaderSize(m.t.tc, 4096)
-	// The client Finished may still sit in the buffer: send it now.
-	m.t.conn.kick()
 	return t, nil
 }
 

@@ -40,7 +40,6 @@ type peerTunnel struct {
 	err       error
 	state     tls.ConnectionState
 	handshake bool
-	hsDone    chan struct{} // closed when the handshake ended, either way
 
 	reasm   Reassembler
 	frag    fragmenter
@@ -52,7 +51,6 @@ type peerTunnel struct {
 // cancellation, until close.
 func (t *peerTunnel) init(ctx context.Context) {
 	t.ctx, t.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	t.hsDone = make(chan struct{})
 	t.done = make(chan struct{})
 	if t.hold <= 0 {
 		t.hold = DefaultPeerHold
@@ -107,7 +105,14 @@ func (t *peerTunnel) process(ctx context.Context, data []byte) ([]byte, error) {
 // fragment of its output, or an ACK when it wrote nothing.
 func (t *peerTunnel) exchange(ctx context.Context, msg []byte) ([]byte, error) {
 	t.conn.feed(msg)
-	if t.conn.waitSettled(ctx, nil, t.hold) == waitCanceled {
+	// While the TLS goroutine runs, its next Read or its end comes for sure,
+	// so the wait has no limit. Afterwards the local TLS user may stay idle,
+	// and the hold time bounds the wait.
+	done, hold := t.done, time.Duration(0)
+	if t.finished() {
+		done, hold = nil, t.hold
+	}
+	if t.conn.waitSettled(ctx, done, hold) == waitCanceled {
 		return nil, fmt.Errorf("eapest: waiting for TLS: %w", ctx.Err())
 	}
 	out := t.conn.take(MaxMessageLen)
@@ -130,10 +135,10 @@ func (t *peerTunnel) launch() {
 	t.conn = newPipeConn()
 	t.tc = tls.Client(t.conn, t.config)
 	go func() {
-		defer close(t.done)
-		// The kick sends what the goroutine wrote last, such as the client
-		// Finished, although nothing reads afterwards.
+		// The kick, which runs after done is closed, sends what the
+		// goroutine wrote last although nothing reads afterwards.
 		defer t.conn.kick()
+		defer close(t.done)
 		err := t.tc.HandshakeContext(t.ctx)
 		t.mu.Lock()
 		if err == nil {
@@ -142,7 +147,6 @@ func (t *peerTunnel) launch() {
 		}
 		t.err = err
 		t.mu.Unlock()
-		close(t.hsDone)
 		if err == nil && t.run != nil {
 			err = t.run(t.ctx, t.tc)
 			t.mu.Lock()
@@ -150,6 +154,15 @@ func (t *peerTunnel) launch() {
 			t.mu.Unlock()
 		}
 	}()
+}
+
+func (t *peerTunnel) finished() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // status returns the handshake state and the goroutine's error so far.

@@ -132,7 +132,6 @@ func (t *serverTunnel) launch() {
 	t.done = make(chan struct{})
 	go func() {
 		defer close(t.done)
-		defer t.conn.Close()
 		err := t.tc.HandshakeContext(t.ctx)
 		if err == nil {
 			t.state = t.tc.ConnectionState()

@@ -1,0 +1,251 @@
+package eapest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brski-eap/brski/eap"
+	"github.com/google/go-cmp/cmp"
+)
+
+type estSetup struct {
+	conv *eap.Conversation
+	tr   *convTransport
+	srv  *ESTServer
+}
+
+func newESTSetup(t *testing.T, p *pki, typ eap.MethodType, h http.Handler,
+	budget time.Duration) *estSetup {
+	t.Helper()
+	srv, err := NewESTServer(ESTServerConfig{
+		Type: typ, TLS: p.serverTLS(0), Handler: h, RoundBudget: budget,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := eap.NewConversation(eap.Config{
+		Methods: func(context.Context, string) ([]eap.Method, error) {
+			return []eap.Method{srv.NewMethod()}, nil
+		},
+		MaxRounds: 10000,
+		Facts:     "nas-facts",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conv.Close() })
+	return &estSetup{conv: conv, tr: &convTransport{conv: conv}, srv: srv}
+}
+
+func (s *estSetup) dial(t *testing.T, p *pki, typ eap.MethodType) *Tunnel {
+	t.Helper()
+	tun, err := Dial(context.Background(), s.tr, PeerConfig{
+		Identity: "pledge-1", Type: typ, TLS: ProvisionalTLSConfig(p.client),
+		Hold: 5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return tun
+}
+
+// echoHandler answers with the method, path, body, client certificate and
+// tunnel facts of each request.
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	info, ok := TunnelInfoFromContext(r.Context())
+	if !ok {
+		http.Error(w, "no tunnel info", http.StatusInternalServerError)
+		return
+	}
+	cn := ""
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		cn = r.TLS.PeerCertificates[0].Subject.CommonName
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintf(w, "%s %s %s cn=%s id=%s facts=%v", r.Method, r.URL.Path, body, cn,
+		info.Identity, info.Facts)
+}
+
+func TestESTRequestsInTunnel(t *testing.T) {
+	p := newPKI(t)
+	types := []eap.MethodType{
+		TypeEST,
+		{Type: eap.TypeExpanded, VendorID: 0xabcdef, VendorType: 7},
+	}
+	for _, typ := range types {
+		t.Run(typ.String(), func(t *testing.T) {
+			s := newESTSetup(t, p, typ, http.HandlerFunc(echoHandler), 0)
+			tun := s.dial(t, p, typ)
+			if got := tun.ServerCertificates(); len(got) == 0 ||
+				got[0].Subject.CommonName != "radius.example" {
+				t.Fatalf("server certificates = %v, want the registrar's", got)
+			}
+			client := tun.Client()
+			requests := []struct{ method, path, body string }{
+				{"POST", "/.well-known/brski/requestvoucher", "voucher-request"},
+				{"GET", "/.well-known/est/cacerts", ""},
+				{"POST", "/.well-known/est/simpleenroll", strings.Repeat("c", 5000)},
+				{"POST", "/.well-known/brski/enrollstatus", "ok"},
+			}
+			for _, rq := range requests {
+				req, _ := http.NewRequest(rq.method, "https://registrar"+rq.path,
+					strings.NewReader(rq.body))
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatalf("%s %s: %v", rq.method, rq.path, err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				want := fmt.Sprintf("%s %s %s cn=device-1 id=pledge-1 facts=nas-facts",
+					rq.method, rq.path, rq.body)
+				if diff := cmp.Diff(want, string(got)); diff != "" {
+					t.Errorf("%s %s response (-want +got):\n%s", rq.method, rq.path, diff)
+				}
+			}
+			pres, err := tun.Close(context.Background())
+			if err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			res := s.conv.Result()
+			if res.Status != eap.StatusSuccess || pres.Status != eap.StatusSuccess {
+				t.Fatalf("status server %v (%v), peer %v", res.Status, res.Err, pres.Status)
+			}
+			if len(res.MSK) != 64 || !bytes.Equal(res.MSK, pres.MSK) {
+				t.Error("server and peer MSK differ or are not 64 bytes")
+			}
+			if !bytes.Equal(res.SessionID, pres.SessionID) ||
+				!bytes.HasPrefix(res.SessionID, typeCode(typ)) {
+				t.Errorf("Session-Id %x, peer %x, want equal with prefix %x",
+					res.SessionID, pres.SessionID, typeCode(typ))
+			}
+		})
+	}
+}
+
+// TestESTSlowHandler checks that a handler slower than the round budget
+// does not stall the EAP rounds: the server answers with empty Requests
+// until the handler returns.
+func TestESTSlowHandler(t *testing.T) {
+	p := newPKI(t)
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "voucher")
+	})
+	s := newESTSetup(t, p, TypeEST, h, 5*time.Millisecond)
+	var mu sync.Mutex
+	polls := 0
+	polled := make(chan struct{})
+	s.tr.onReply = func(r eap.Reply) {
+		select {
+		case <-entered:
+		default:
+			return
+		}
+		pkt, err := eap.Parse(r.Packet)
+		if err != nil || pkt.Code != eap.CodeRequest || len(pkt.Data) != 1 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if polls++; polls == 3 {
+			close(polled)
+		}
+	}
+	tun := s.dial(t, p, TypeEST)
+	done := make(chan error, 1)
+	var body []byte
+	go func() {
+		resp, err := tun.Client().Post("https://registrar/.well-known/brski/requestvoucher",
+			"application/voucher-cms+json", strings.NewReader("vr"))
+		if err == nil {
+			body, err = io.ReadAll(resp.Body)
+		}
+		done <- err
+	}()
+	<-polled
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != "voucher" {
+		t.Errorf("body = %q, want voucher", body)
+	}
+	if _, err := tun.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.conv.Result(); res.Status != eap.StatusSuccess {
+		t.Errorf("server status = %v (%v), want success", res.Status, res.Err)
+	}
+}
+
+func TestESTRejectsUnknownIDevID(t *testing.T) {
+	p := newPKI(t)
+	s := newESTSetup(t, p, TypeEST, http.HandlerFunc(echoHandler), 0)
+	other := newTestCA(t, "other manufacturer")
+	_, err := Dial(context.Background(), s.tr, PeerConfig{
+		Identity: "pledge-1", TLS: ProvisionalTLSConfig(other.issue(t, "rogue", false)),
+		Hold: 5 * time.Millisecond,
+	})
+	if err == nil {
+		t.Fatal("dial with an unknown IDevID succeeded")
+	}
+	res := s.conv.Result()
+	if res.Status != eap.StatusFailure || !errors.Is(res.Err, errUntrustedClient) {
+		t.Errorf("server status %v, err %v; want failure with errUntrustedClient",
+			res.Status, res.Err)
+	}
+}
+
+func TestESTServerConfigType(t *testing.T) {
+	p := newPKI(t)
+	h := http.HandlerFunc(echoHandler)
+	tests := []struct {
+		name    string
+		typ     eap.MethodType
+		want    eap.MethodType
+		wantErr bool
+	}{
+		{"default", eap.MethodType{}, TypeEST, false},
+		{"private type", eap.MethodType{Type: 200}, eap.MethodType{Type: 200}, false},
+		{"expanded", eap.MethodType{Type: 254, VendorID: 1, VendorType: 2},
+			eap.MethodType{Type: 254, VendorID: 1, VendorType: 2}, false},
+		{"expanded without vendor", eap.MethodType{Type: 254, VendorType: 2}, eap.MethodType{}, true},
+		{"EAP-TLS code", eap.MethodType{Type: eap.TypeTLS}, eap.MethodType{}, true},
+		{"Nak code", eap.MethodType{Type: eap.TypeNak}, eap.MethodType{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := NewESTServer(ESTServerConfig{Type: tt.typ, TLS: p.serverTLS(0), Handler: h})
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("type %v accepted", tt.typ)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, srv.Type()); diff != "" {
+				t.Errorf("type (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestESTTunnelInfoOutsideTunnel checks the accessor for HTTPS requests.
+func TestESTTunnelInfoOutsideTunnel(t *testing.T) {
+	if _, ok := TunnelInfoFromContext(context.Background()); ok {
+		t.Error("TunnelInfo found in a plain context")
+	}
+}
