@@ -3,6 +3,7 @@ package radius
 import (
 	"bytes"
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,9 +231,7 @@ func TestServerRetransmissionGetsCachedReply(t *testing.T) {
 	if got := h.calls.Load(); got != 1 {
 		t.Errorf("handler calls = %d, want 1", got)
 	}
-	if got := s.Stats().DuplicateReplies; got != 1 {
-		t.Errorf("DuplicateReplies = %d, want 1", got)
-	}
+	waitFor(t, "a duplicate reply counted", func() bool { return s.Stats().DuplicateReplies == 1 })
 }
 
 func TestServerRetransmissionDuringProcessingDropped(t *testing.T) {
@@ -335,10 +334,9 @@ func TestServerAnswersStatusServer(t *testing.T) {
 	if got := h.calls.Load(); got != 0 {
 		t.Errorf("handler calls = %d, want 0", got)
 	}
-	st := s.Stats()
-	if st.StatusServer != 2 || st.DuplicateReplies != 0 {
-		t.Errorf("StatusServer = %d, DuplicateReplies = %d, want 2 and 0",
-			st.StatusServer, st.DuplicateReplies)
+	waitFor(t, "2 Status-Server counted", func() bool { return s.Stats().StatusServer == 2 })
+	if got := s.Stats().DuplicateReplies; got != 0 {
+		t.Errorf("DuplicateReplies = %d, want 0", got)
 	}
 	if n := s.dups.len(); n != 0 {
 		t.Errorf("duplicate cache has %d entries, want 0", n)
@@ -387,9 +385,9 @@ func TestServerQueueFullDrops(t *testing.T) {
 		p.Identifier = byte(i + 1)
 		send(t, conn, encodeRequest(t, p))
 	}
-	waitFor(t, "4 datagrams received", func() bool { return s.Stats().Received == 4 })
-	if got := s.Stats().Dropped[DropQueueFull]; got != 2 {
-		t.Errorf("queue full drops = %d, want 2", got)
+	waitDropped(t, s, DropQueueFull, 2)
+	if got := s.Stats().Received; got != 4 {
+		t.Errorf("Received = %d, want 4", got)
 	}
 	close(h.gate)
 	for range 2 {
@@ -398,12 +396,17 @@ func TestServerQueueFullDrops(t *testing.T) {
 }
 
 func TestServerOnDropRateLimited(t *testing.T) {
+	var mu sync.Mutex
 	var calls []DropReason
-	var now = fixedClock()
+	now := fixedClock()
 	s, addr := startServer(t, &countingHandler{}, func(s *Server) {
 		s.DropHookRate = 2
 		s.now = now.Now
-		s.OnDrop = func(r DropReason, _ net.Addr, _ error) { calls = append(calls, r) }
+		s.OnDrop = func(r DropReason, _ net.Addr, _ error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, r)
+		}
 	})
 	conn := dialFrom(t, "127.0.0.1", addr)
 	for range 5 {
@@ -412,6 +415,8 @@ func TestServerOnDropRateLimited(t *testing.T) {
 	waitDropped(t, s, DropMessageAuthenticatorMissing, 5)
 	waitFor(t, "suppressed hooks", func() bool { return s.Stats().DropHooksSuppressed == 3 })
 	want := []DropReason{DropMessageAuthenticatorMissing, DropMessageAuthenticatorMissing}
+	mu.Lock()
+	defer mu.Unlock()
 	if diff := cmp.Diff(want, calls); diff != "" {
 		t.Errorf("OnDrop calls (-want +got):\n%s", diff)
 	}
