@@ -10,7 +10,7 @@ import (
 // toIndefinite re-encodes a DER element the way streaming BER encoders do:
 // every constructed element gets an indefinite length, and every OCTET
 // STRING longer than chunk bytes becomes a constructed string of chunks.
-func toIndefinite(t *testing.T, der []byte, chunk int) []byte {
+func toIndefinite(t testing.TB, der []byte, chunk int) []byte {
 	t.Helper()
 	var rv asn1.RawValue
 	rest, err := asn1.Unmarshal(der, &rv)
