@@ -18,8 +18,8 @@ const AuditLogVersion = "1"
 // AuditLog is the MASA audit log response of RFC 8995, Section 5.8.1: the
 // vouchers that the MASA issued for one device.
 type AuditLog struct {
-	// Version is the format version. A registrar that sees a version
-	// greater than 1 gets a log with additional information.
+	// Version is the format version. A version greater than 1 means
+	// that the log carries additional information.
 	Version string
 	// Events lists the issued vouchers, oldest first.
 	Events []AuditEvent

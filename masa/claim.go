@@ -117,31 +117,9 @@ func (s *Server) verifyPledge(c *claim, req *voucher.Voucher) *httpError {
 	if err != nil {
 		return reject(http.StatusBadRequest, "invalid pledge voucher request: %v", err)
 	}
-	known, knownErr := s.factory.DeviceCertificate(prior.SerialNumber)
-	roots := x509.NewCertPool()
-	roots.AddCert(s.factory.CA)
-	v, err := pso.Verify(voucher.VerifyOptions{Roots: roots, CurrentTime: s.cfg.Now(),
-		Signer: known})
-	switch {
-	case err != nil && knownErr != nil && errors.Is(err, voucher.ErrSignerNotFound):
-		return reject(http.StatusNotFound, "device %q is not known to this MASA",
-			prior.SerialNumber)
-	case err != nil:
-		return reject(http.StatusForbidden, "the pledge voucher request is not signed by "+
-			"an IDevID of this factory (%s): %v", s.factory.CA.Subject, err)
-	}
-	signerSerial, err := devid.SerialNumber(v.Signer)
-	if err != nil || signerSerial != prior.SerialNumber {
-		return reject(http.StatusBadRequest, "the pledge voucher request has serial-number "+
-			"%q but its IDevID has %q", prior.SerialNumber, signerSerial)
-	}
-	if knownErr != nil {
-		return reject(http.StatusNotFound, "device %q is not known to this MASA",
-			prior.SerialNumber)
-	}
-	if !known.Equal(v.Signer) {
-		return reject(http.StatusForbidden, "the IDevID of device %q is not the one this "+
-			"factory minted", prior.SerialNumber)
+	idevid, herr := s.verifyIDevID(pso, prior.SerialNumber)
+	if herr != nil {
+		return herr
 	}
 	if req.SerialNumber != prior.SerialNumber {
 		return reject(http.StatusBadRequest, "the registrar voucher request has serial-number "+
@@ -151,6 +129,37 @@ func (s *Server) verifyPledge(c *claim, req *voucher.Voucher) *httpError {
 		return reject(http.StatusBadRequest, "the nonce of the registrar voucher request "+
 			"differs from the nonce of the pledge voucher request")
 	}
-	c.prior, c.idevid = prior, v.Signer
+	c.prior, c.idevid = prior, idevid
 	return nil
+}
+
+// verifyIDevID checks that the pledge voucher request is signed by the
+// IDevID that the factory minted for serial, and returns that IDevID.
+func (s *Server) verifyIDevID(pso *voucher.SignedObject, serial string) (*x509.Certificate,
+	*httpError) {
+	known, knownErr := s.factory.DeviceCertificate(serial)
+	roots := x509.NewCertPool()
+	roots.AddCert(s.factory.CA)
+	v, err := pso.Verify(voucher.VerifyOptions{Roots: roots, CurrentTime: s.cfg.Now(),
+		Signer: known})
+	switch {
+	case err != nil && knownErr != nil && errors.Is(err, voucher.ErrSignerNotFound):
+		return nil, reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
+	case err != nil:
+		return nil, reject(http.StatusForbidden, "the pledge voucher request is not signed "+
+			"by an IDevID of this factory (%s): %v", s.factory.CA.Subject, err)
+	}
+	signerSerial, err := devid.SerialNumber(v.Signer)
+	if err != nil || signerSerial != serial {
+		return nil, reject(http.StatusBadRequest, "the pledge voucher request has "+
+			"serial-number %q but its IDevID has %q", serial, signerSerial)
+	}
+	if knownErr != nil {
+		return nil, reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
+	}
+	if !known.Equal(v.Signer) {
+		return nil, reject(http.StatusForbidden, "the IDevID of device %q is not the one "+
+			"this factory minted", serial)
+	}
+	return v.Signer, nil
 }

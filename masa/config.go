@@ -45,7 +45,7 @@ type Config struct {
 	RateInterval time.Duration
 	// Assertion is the assertion of issued vouchers, default "logged".
 	// With "proximity" the pledge's proximity-registrar-cert must be the
-	// certificate of the registrar that asks.
+	// certificate of the registrar that signed the request, or its domain CA.
 	Assertion voucher.Assertion
 	// Owners maps a serial number, or AnyDevice, to the domain CAs that may
 	// receive nonceless vouchers for that device.

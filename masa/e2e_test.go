@@ -67,6 +67,9 @@ func TestEndToEnd(t *testing.T) {
 	if !v.ExpiresOn.IsZero() {
 		t.Errorf("nonced voucher has expires-on %v", v.ExpiresOn)
 	}
+	if c := v.DomainCertRevocationChecks; c == nil || *c {
+		t.Errorf("domain-cert-revocation-checks = %v, want false", c)
+	}
 
 	// A second claim inside the rate interval is refused with Retry-After.
 	e.clock.Advance(15 * time.Second)

@@ -43,8 +43,8 @@ const (
 	OutcomeRejected      = "rejected"
 )
 
-// httpError is a rejection: the status and the message the client sees, and
-// for a 500 the internal cause that only OnRequest sees.
+// httpError is a rejection: the status and the message for the client, and
+// for a 500 the internal cause, which only OnRequest receives.
 type httpError struct {
 	status     int
 	message    string

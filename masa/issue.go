@@ -101,8 +101,8 @@ func (s *Server) isOwner(c *claim) bool {
 }
 
 // checkProximity requires the pledge's proximity-registrar-cert to be the
-// registrar's certificate or a certificate of its chain, which is what a
-// "proximity" assertion claims (RFC 8995, Section 5.5.5).
+// registrar's certificate or its domain CA, which is what a "proximity"
+// assertion claims (RFC 8995, Section 5.5.5).
 func checkProximity(c *claim) *httpError {
 	if c.prior == nil || len(c.prior.ProximityRegistrarCert) == 0 {
 		return reject(http.StatusForbidden, "this MASA issues proximity vouchers only, and "+

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/brski-eap/brski/devid"
 )
@@ -49,13 +50,8 @@ func (f *Factory) Mint(serial, model string) (*Device, error) {
 	if err := ValidateSerialNumber(serial); err != nil {
 		return nil, err
 	}
-	if len(model) > 64 {
-		return nil, fmt.Errorf("masa: model %q is longer than 64 characters", model)
-	}
-	for _, r := range model {
-		if !unicode.IsPrint(r) {
-			return nil, fmt.Errorf("masa: model %q contains a control character", model)
-		}
+	if err := validateModel(model); err != nil {
+		return nil, err
 	}
 	ext, err := devid.MarshalMASAURL(f.MASAURL)
 	if err != nil {
@@ -93,6 +89,20 @@ func (f *Factory) Mint(serial, model string) (*Device, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// validateModel checks that model fits a commonName: at most 64 characters
+// (ub-common-name of RFC 5280, Appendix A.1) and no control characters.
+func validateModel(model string) error {
+	if utf8.RuneCountInString(model) > 64 {
+		return fmt.Errorf("masa: model %q is longer than 64 characters", model)
+	}
+	for _, r := range model {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("masa: model %q contains a control character", model)
+		}
+	}
+	return nil
 }
 
 // ErrUnknownDevice is returned by DeviceCertificate for a serial number that

@@ -74,18 +74,19 @@ const maxPEMFileBytes = 1 << 20
 // readPEMFile reads a regular file of at most maxPEMFileBytes, so a
 // configuration that names a device or a FIFO cannot block or exhaust memory.
 func readPEMFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("masa: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	// Stat before Open, because opening a FIFO blocks until it has a writer.
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("masa: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("masa: %s is not a regular file", path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("masa: %w", err)
+	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxPEMFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("masa: read %s: %w", path, err)

@@ -31,7 +31,7 @@ type RequestLog struct {
 	SerialNumber string
 	// Reason is the message sent to the client for a rejection.
 	Reason string
-	// Err is the internal cause of a 500, which the client never sees.
+	// Err is the internal cause of a 500, which is never sent to the client.
 	Err error
 	// Duration is the time from the start of the request to the response.
 	Duration time.Duration

@@ -1,7 +1,7 @@
 // Package masaclient is the registrar's client for a MASA (RFC 8995,
 // Sections 5.5 to 5.8): it posts registrar voucher requests for vouchers and
-// audit logs over HTTPS, retries 5xx answers with backoff that honours
-// Retry-After, and returns each 4xx answer as a typed error.
+// audit logs over HTTPS, retries 5xx responses with backoff that honours
+// Retry-After, and returns each 4xx response as a typed error.
 package masaclient
 
 import (
@@ -48,8 +48,8 @@ type Config struct {
 	// Backoff is the delay before the first retry, default 1 s. It doubles
 	// for every further retry.
 	Backoff time.Duration
-	// MaxBackoff caps every delay, including one that Retry-After asks
-	// for, default 30 s.
+	// MaxBackoff caps every delay, including one that Retry-After
+	// requests, default 30 s.
 	MaxBackoff time.Duration
 	// MaxResponseBytes caps the size of a response body, default 1 MiB.
 	MaxResponseBytes int64

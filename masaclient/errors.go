@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Sentinels for the MASA's 4xx and 503 answers. A *StatusError matches the
+// Sentinels for the MASA's 4xx and 503 responses. A *StatusError matches the
 // one for its code with errors.Is.
 var (
 	// ErrBadRequest is a 400: the MASA could not use the voucher request.
@@ -24,7 +24,7 @@ var (
 	ErrServiceUnavailable = errors.New("masaclient: service unavailable")
 )
 
-// StatusError is an HTTP error answer from a MASA.
+// StatusError is an HTTP error response from a MASA.
 type StatusError struct {
 	// URL is the request URL.
 	URL string

@@ -30,8 +30,8 @@ const maxMessageBytes = 512
 
 // RequestVoucher posts a registrar voucher request (a CMS signed
 // application/voucher-cms+json object) to the MASA at masaURL and returns the
-// voucher CMS (RFC 8995, Section 5.5). It retries 5xx answers and returns a
-// *StatusError for an error answer.
+// voucher CMS (RFC 8995, Section 5.5). It retries 5xx responses and returns a
+// *StatusError for an error response.
 func (c *Client) RequestVoucher(ctx context.Context, masaURL string,
 	registrarRequestCMS []byte) ([]byte, error) {
 	resp, body, err := c.post(ctx, masaURL, PathRequestVoucher, voucher.MediaType,
@@ -56,7 +56,7 @@ func (c *Client) RequestVoucher(ctx context.Context, masaURL string,
 
 // RequestAuditLog posts the registrar voucher request to the MASA's audit
 // log operation and returns the parsed log (RFC 8995, Section 5.8). When the
-// MASA answers 201 with a Location, the client fetches the log from there.
+// MASA responds with 201 and a Location, the client fetches the log from there.
 func (c *Client) RequestAuditLog(ctx context.Context, masaURL string,
 	registrarRequestCMS []byte) (*masa.AuditLog, error) {
 	resp, body, err := c.post(ctx, masaURL, PathRequestAuditLog, "application/json",
