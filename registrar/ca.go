@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -119,7 +120,8 @@ func GenerateDomainCA(dir string, now time.Time) (*DomainCA, error) {
 
 // RegistrarCert is the registrar's own certificate. It is the TLS server
 // certificate and signs registrar voucher requests, so it carries the
-// serverAuth and id-kp-cmcRA extended key usages (RFC 8995, Section 5.5).
+// serverAuth and id-kp-cmcRA extended key usages (RFC 8995, Section 5.5),
+// and clientAuth for the TLS connection to the MASA.
 type RegistrarCert struct {
 	// Chain contains the registrar certificate first, then its issuers.
 	Chain []*x509.Certificate
@@ -129,6 +131,15 @@ type RegistrarCert struct {
 
 // Leaf returns the registrar certificate itself.
 func (rc *RegistrarCert) Leaf() *x509.Certificate { return rc.Chain[0] }
+
+// TLSCertificate returns the chain and key for a tls.Config.
+func (rc *RegistrarCert) TLSCertificate() tls.Certificate {
+	chain := make([][]byte, 0, len(rc.Chain))
+	for _, c := range rc.Chain {
+		chain = append(chain, c.Raw)
+	}
+	return tls.Certificate{Certificate: chain, PrivateKey: rc.Key, Leaf: rc.Leaf()}
+}
 
 // LoadRegistrarCert reads a registrar certificate chain and its private key
 // from PEM files and checks that the certificate has the id-kp-cmcRA
@@ -156,7 +167,7 @@ func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 // GenerateRegistrarCert loads the registrar certificate from dir, or issues
 // one from ca when dir has none, when the one there expires within 30 days,
 // or when it was not issued by ca. The new certificate has an ECDSA P-256
-// key, the serverAuth and id-kp-cmcRA extended key usages, and the given DNS
+// key, the serverAuth, clientAuth and id-kp-cmcRA extended key usages, and the given DNS
 // names and IP addresses; it is valid for one year.
 func GenerateRegistrarCert(dir string, ca *DomainCA, hosts []string,
 	now time.Time) (*RegistrarCert, error) {
@@ -202,12 +213,13 @@ func registrarTemplate(pub crypto.PublicKey, hosts []string, now time.Time) (*x5
 		return nil, fmt.Errorf("registrar: registrar certificate: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:       serial,
-		Subject:            pkix.Name{CommonName: "brski registrar"},
-		NotBefore:          now.Add(-time.Hour),
-		NotAfter:           now.Add(registrarValidity),
-		KeyUsage:           x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "brski registrar"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(registrarValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth,
+			x509.ExtKeyUsageClientAuth},
 		UnknownExtKeyUsage: []asn1.ObjectIdentifier{devid.OIDCmcRA},
 		SubjectKeyId:       ski,
 	}

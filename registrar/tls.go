@@ -67,17 +67,9 @@ type peerIdentity struct {
 // alert, and a reduced-security policy may accept a pledge without IDevID.
 // The EAP-EST layer uses the same configuration inside its tunnel.
 func (r *Registrar) TLSConfig() *tls.Config {
-	chain := make([][]byte, 0, len(r.cert.Chain))
-	for _, c := range r.cert.Chain {
-		chain = append(chain, c.Raw)
-	}
 	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		Certificates: []tls.Certificate{{
-			Certificate: chain,
-			PrivateKey:  r.cert.Key,
-			Leaf:        r.cert.Leaf(),
-		}},
+		MinVersion:             tls.VersionTLS12,
+		Certificates:           []tls.Certificate{r.cert.TLSCertificate()},
 		ClientAuth:             tls.RequestClientCert,
 		SessionTicketsDisabled: true,
 	}

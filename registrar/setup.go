@@ -1,0 +1,94 @@
+package registrar
+
+import (
+	"crypto/tls"
+	"fmt"
+	"time"
+
+	"github.com/brski-eap/brski/masaclient"
+)
+
+// Options turns a validated configuration into registrar Options with st as
+// the store. It loads or generates the domain CA and the registrar
+// certificate in DataDir, reads the manufacturer files and creates the MASA
+// client. The caller adds hooks such as OnRequest.
+func (c *Config) Options(st Store, now time.Time) (Options, error) {
+	opts := Options{Store: st, Policy: c.Policy}
+	var err error
+	if opts.DomainCA, err = c.domainCA(now); err != nil {
+		return opts, err
+	}
+	if opts.Cert, err = c.registrarCert(opts.DomainCA, now); err != nil {
+		return opts, err
+	}
+	for _, mc := range c.Manufacturers {
+		m, err := mc.load()
+		if err != nil {
+			return opts, err
+		}
+		opts.Manufacturers = append(opts.Manufacturers, m)
+	}
+	if opts.MASA, err = c.masaClient(opts.Cert); err != nil {
+		return opts, err
+	}
+	// Validate has checked the durations, so the errors are nil here.
+	opts.VoucherWait, _ = parseDuration(c.VoucherWait)
+	opts.RetryAfter, _ = parseDuration(c.RetryAfter)
+	opts.PendingTTL, _ = parseDuration(c.PendingTTL)
+	opts.LDevIDValidity, _ = parseDuration(c.LDevIDValidity)
+	return opts, nil
+}
+
+func (c *Config) domainCA(now time.Time) (*DomainCA, error) {
+	if c.DomainCA != nil {
+		return LoadDomainCA(c.DomainCA.Cert, c.DomainCA.Key)
+	}
+	return GenerateDomainCA(c.DataDir, now)
+}
+
+// registrarCert loads the configured registrar certificate or generates
+// one in DataDir. A generated certificate needs the domain CA's key.
+func (c *Config) registrarCert(ca *DomainCA, now time.Time) (*RegistrarCert, error) {
+	if c.RegistrarCert != nil {
+		return LoadRegistrarCert(c.RegistrarCert.Cert, c.RegistrarCert.Key)
+	}
+	hosts := c.Hostnames
+	if len(hosts) == 0 {
+		hosts = DefaultHostnames()
+	}
+	return GenerateRegistrarCert(c.DataDir, ca, hosts, now)
+}
+
+func (mc ManufacturerConfig) load() (Manufacturer, error) {
+	m := Manufacturer{Name: mc.Name, MASAURL: mc.MASAURL}
+	var err error
+	if m.CA, err = readCertificates(mc.CA); err != nil {
+		return m, fmt.Errorf("registrar: manufacturer %q: ca: %w", mc.Name, err)
+	}
+	if m.MASATrust, err = readCertificates(mc.MASATrust); err != nil {
+		return m, fmt.Errorf("registrar: manufacturer %q: masa_trust: %w", mc.Name, err)
+	}
+	return m, nil
+}
+
+// masaClient creates the MASA client. The registrar presents its own
+// certificate as the TLS client certificate (RFC 8995, Section 5.4.1).
+func (c *Config) masaClient(rc *RegistrarCert) (*masaclient.Client, error) {
+	mcfg := masaclient.Config{Certificates: []tls.Certificate{rc.TLSCertificate()}}
+	if mc := c.MASAClient; mc != nil {
+		if mc.Trust != "" {
+			roots, err := readCertificates(mc.Trust)
+			if err != nil {
+				return nil, fmt.Errorf("registrar: masa_client: trust: %w", err)
+			}
+			mcfg.RootCAs = chainPool(roots)
+		}
+		mcfg.Timeout, _ = parseDuration(mc.Timeout)
+		mcfg.MaxAttempts = mc.MaxAttempts
+	}
+	client, err := masaclient.New(mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("registrar: %w", err)
+	}
+	return client, nil
+}
