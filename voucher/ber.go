@@ -52,6 +52,7 @@ func (r *berReader) element(depth int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("element at offset %d: %w", start, err)
 	}
+
 	constructed := tag[0]&0x20 != 0
 	if !constructed {
 		if indefinite {
@@ -62,6 +63,7 @@ func (r *berReader) element(depth int) ([]byte, error) {
 		r.off += length
 		return encodeElement(tag, content), nil
 	}
+
 	children, err := r.children(length, indefinite, depth)
 	if err != nil {
 		return nil, err
@@ -190,7 +192,7 @@ func flattenString(tag []byte, segments [][]byte) ([]byte, error) {
 	var content []byte
 	for _, seg := range segments {
 		if seg[0] != primitive {
-			return nil, fmt.Errorf("constructed string of tag 0x%02x holds tag 0x%02x",
+			return nil, fmt.Errorf("constructed string of tag 0x%02x contains tag 0x%02x",
 				tag[0], seg[0])
 		}
 		r := berReader{data: seg, off: 1}

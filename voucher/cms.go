@@ -135,12 +135,14 @@ func newSignedObject(sd *signedData) (*SignedObject, error) {
 	if err := unmarshalAll(eci.EContent.Bytes, &content); err != nil {
 		return nil, fmt.Errorf("%w: eContent is not one OCTET STRING: %w", ErrMalformed, err)
 	}
+
 	// NOTE: RFC 8366 vouchers have one signer, so a second SignerInfo is
 	// rejected rather than leaving callers to guess which one counts.
 	if len(sd.SignerInfos) != 1 {
 		return nil, fmt.Errorf("%w: %d SignerInfos, want exactly 1", ErrMalformed,
 			len(sd.SignerInfos))
 	}
+
 	obj := &SignedObject{
 		ContentType: eci.EContentType,
 		Content:     content,

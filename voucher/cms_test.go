@@ -209,3 +209,49 @@ func TestParseSignedTrailingData(t *testing.T) {
 		t.Errorf("ParseSigned with a trailing byte = %v, want ErrMalformed", err)
 	}
 }
+
+func TestRFC8995AppendixC2_2PriorSignedVoucherRequest(t *testing.T) {
+	outer, err := ParseSigned(readCMS(t, registrarRequestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	request, err := ParseRequest(outer.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(request.PriorSignedVoucherRequest, readCMS(t, pledgeRequestName)) {
+		t.Fatal("prior-signed-voucher-request differs from the Appendix C.2.1 CMS")
+	}
+	inner, err := ParseSigned(request.PriorSignedVoucherRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := VerifyOptions{Roots: poolOf(readCert(t, manufacturerCAName)), CurrentTime: vectorTime}
+	if _, err := inner.Verify(opts); err != nil {
+		t.Errorf("Verify prior-signed-voucher-request: %v", err)
+	}
+}
+
+func TestRFC8995AppendixC2_1SignerNotC1_5(t *testing.T) {
+	// The IDevID carried in C.2.1 has the key of C.1.5 but another serial
+	// number, so C.1.5 passed as opts.Signer must verify once the carried
+	// certificate is out of the way.
+	obj, err := ParseSigned(readCMS(t, pledgeRequestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idevid := readCert(t, idevidName)
+	if obj.Certificates[0].SerialNumber.Cmp(idevid.SerialNumber) == 0 {
+		t.Fatal("carried IDevID has the serial number of C.1.5")
+	}
+	obj.Certificates = nil
+	opts := VerifyOptions{Roots: poolOf(readCert(t, manufacturerCAName)),
+		CurrentTime: vectorTime, Signer: idevid}
+	verified, err := obj.Verify(opts)
+	if err != nil {
+		t.Fatalf("Verify with opts.Signer: %v", err)
+	}
+	if !verified.Signer.Equal(idevid) {
+		t.Errorf("Signer = %q, want the C.1.5 certificate", verified.Signer.Subject)
+	}
+}

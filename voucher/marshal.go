@@ -47,15 +47,17 @@ func (v *Voucher) marshal(container string, known []string) ([]byte, error) {
 		buf.WriteByte(':')
 		buf.Write(value)
 	}
+
 	for _, name := range known {
 		if value := v.encodeLeaf(name); value != nil {
 			member(name, value)
 		}
 	}
+
 	names := make([]string, 0, len(v.Unknown))
 	for name := range v.Unknown {
 		if contains(known, name) {
-			return nil, fmt.Errorf("%w: Unknown holds %q, which is a defined leaf; "+
+			return nil, fmt.Errorf("%w: Unknown contains %q, which is a defined leaf; "+
 				"set the struct field instead", ErrInvalidLeaf, name)
 		}
 		names = append(names, name)

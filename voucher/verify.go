@@ -208,6 +208,7 @@ func (s *SignedObject) checkAttributes() error {
 		return fmt.Errorf("%w: content-type attribute does not equal eContentType %v",
 			ErrSignature, s.ContentType)
 	}
+
 	value, ok, err = s.attribute(oidAttrMessageDigest)
 	if err != nil {
 		return err
@@ -219,6 +220,7 @@ func (s *SignedObject) checkAttributes() error {
 	if err := unmarshalAll(value, &digest); err != nil {
 		return fmt.Errorf("%w: message-digest: %w", ErrMalformed, err)
 	}
+
 	hash, err := digestHash(s.signer.DigestAlgorithm.Algorithm)
 	if err != nil {
 		return err

@@ -79,8 +79,8 @@ type Voucher struct {
 	// PinnedDomainCert is the DER certificate that the pledge pins as the
 	// domain's trust anchor.
 	PinnedDomainCert []byte
-	// DomainCertRevocationChecks tells the pledge whether to check
-	// revocation of the domain certificate; nil when absent.
+	// DomainCertRevocationChecks is whether the pledge must check the
+	// revocation of the domain certificate. It is nil when absent.
 	DomainCertRevocationChecks *bool
 	// Nonce binds the voucher to one pledge request.
 	Nonce []byte

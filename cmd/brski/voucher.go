@@ -116,11 +116,13 @@ func runVoucherInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+
 	obj, err := readSigned(path)
 	if err != nil {
 		return err
 	}
 	printContent(stdout, obj)
+
 	if signer, err := obj.SignerCertificate(); err != nil {
 		fmt.Fprintf(stdout, "signer: %v\n", err)
 	} else {
@@ -181,6 +183,7 @@ func runVoucherVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+
 	if *trust == "" {
 		return &exitError{code: 2, err: errors.New("brski voucher verify: --trust is " +
 			"required; pass a PEM file of CA certificates")}
@@ -195,6 +198,7 @@ func runVoucherVerify(args []string, stdout, stderr io.Writer) error {
 	if opts.Roots, err = loadCertPool(*trust); err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("brski voucher verify: --trust: %w", err)}
 	}
+
 	summary, warnings, err := verifyFile(path, opts)
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("invalid: %w", err)}
