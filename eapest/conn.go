@@ -2,6 +2,7 @@ package eapest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -106,15 +107,23 @@ func (c *pipeConn) Close() error {
 	return nil
 }
 
-// feed appends received TLS bytes for Read.
-func (c *pipeConn) feed(b []byte) {
+// feed appends received TLS bytes for Read. It rejects input beyond
+// maxPending unread bytes, which only a peer that keeps sending while the
+// TLS side is busy (in a slow HTTP handler) can reach.
+func (c *pipeConn) feed(b []byte) error {
 	if len(b) == 0 {
-		return
+		return nil
 	}
 	c.mu.Lock()
+	if len(c.in)+len(b) > maxPending {
+		n := len(c.in)
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %d unread bytes and %d more", ErrTooLarge, n, len(b))
+	}
 	c.in = append(c.in, b...)
 	c.mu.Unlock()
 	notify(c.readWake)
+	return nil
 }
 
 // take removes and returns up to max written bytes.

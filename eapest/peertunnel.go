@@ -104,7 +104,9 @@ func (t *peerTunnel) process(ctx context.Context, data []byte) ([]byte, error) {
 // exchange feeds msg to TLS, waits for its reaction and returns the first
 // fragment of its output, or an ACK when it wrote nothing.
 func (t *peerTunnel) exchange(ctx context.Context, msg []byte) ([]byte, error) {
-	t.conn.feed(msg)
+	if err := t.conn.feed(msg); err != nil {
+		return nil, err
+	}
 	// While the TLS goroutine runs, its next Read or its end comes for sure,
 	// so the wait has no limit. Afterwards the local TLS user may stay idle,
 	// and the hold time bounds the wait.

@@ -103,7 +103,9 @@ func (t *serverTunnel) advance(ctx context.Context, msg []byte) (eap.Step, error
 		}
 		return t.finish(nil)
 	}
-	t.conn.feed(msg)
+	if err := t.conn.feed(msg); err != nil {
+		return eap.Step{}, err
+	}
 	if t.conn.waitSettled(ctx, t.done, t.budget) == waitCanceled {
 		return eap.Step{}, fmt.Errorf("eapest: waiting for TLS: %w", ctx.Err())
 	}
