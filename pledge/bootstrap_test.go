@@ -137,7 +137,9 @@ func TestBootstrapHTTPS(t *testing.T) {
 	if got := res.LDevID.Subject.SerialNumber; got != l.device.SerialNumber {
 		t.Errorf("LDevID serialNumber = %q, want %q", got, l.device.SerialNumber)
 	}
-	want := []report{{"voucher", true, ""}, {"enroll", true, ""}}
+	// The enrollstatus report comes over a new connection with the LDevID.
+	want := []report{{Kind: "voucher", Status: true, Authenticated: true},
+		{Kind: "enroll", Status: true, Authenticated: true, LDevID: true}}
 	if diff := cmp.Diff(want, l.store.reports()); diff != "" {
 		t.Errorf("status reports at the registrar (-want +got):\n%s", diff)
 	}
@@ -163,7 +165,8 @@ func TestBootstrapHTTPSOtherMASA(t *testing.T) {
 	if !errors.Is(err, pledge.ErrVoucherSignature) {
 		t.Fatalf("Bootstrap error = %v, want ErrVoucherSignature", err)
 	}
-	want := []report{{"voucher", false, "voucher signature is not from a trusted MASA"}}
+	want := []report{{Kind: "voucher", Status: false, Authenticated: true,
+		Reason: "voucher signature is not from a trusted MASA"}}
 	if diff := cmp.Diff(want, l.store.reports()); diff != "" {
 		t.Errorf("status reports at the registrar (-want +got):\n%s", diff)
 	}
@@ -201,9 +204,11 @@ func parsePolicy(t *testing.T, src string) *policies.Policy {
 
 // report is the part of a registrar.StatusReport that the tests compare.
 type report struct {
-	Kind   string
-	Status bool
-	Reason string
+	Kind          string
+	Status        bool
+	Reason        string
+	Authenticated bool // the TLS client certificate was a verified IDevID or LDevID
+	LDevID        bool // the TLS client certificate was issued by the domain CA
 }
 
 // statusStore is the registrar.Store of the tests: it keeps certificates
@@ -223,9 +228,14 @@ func newStatusStore() *statusStore {
 func (s *statusStore) reports() []report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	issued := map[string]bool{}
+	for _, c := range s.certs {
+		issued[c.Fingerprint] = true
+	}
 	var out []report
 	for _, r := range s.statuses {
-		out = append(out, report{r.Kind, r.Status, r.Reason})
+		out = append(out, report{Kind: r.Kind, Status: r.Status, Reason: r.Reason,
+			Authenticated: r.Authenticated, LDevID: issued[r.Fingerprint]})
 	}
 	return out
 }

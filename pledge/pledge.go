@@ -141,8 +141,35 @@ func (p *Pledge) Run(ctx context.Context, s Session) (*Result, error) {
 		p.report(ctx, s, pathEnrollStatus, err, "enrollment failed")
 		return nil, err
 	}
-	p.report(ctx, s, pathEnrollStatus, nil, "")
+	p.reportEnrolled(ctx, s, res)
 	return res, nil
+}
+
+// reportEnrolled sends the successful enrollstatus. When the session can
+// reconnect, the report goes over a new TLS connection that authenticates
+// with the LDevID (RFC 8995, Section 5.9.4). If that connection fails, the
+// report falls back to s.
+func (p *Pledge) reportEnrolled(ctx context.Context, s Session, res *Result) {
+	if s.Reconnect == nil {
+		p.report(ctx, s, pathEnrollStatus, nil, "")
+		return
+	}
+	cert := tls.Certificate{PrivateKey: res.Key, Leaf: res.LDevID,
+		Certificate: [][]byte{res.LDevID.Raw}}
+	for _, c := range res.Chain {
+		cert.Certificate = append(cert.Certificate, c.Raw)
+	}
+	roots := certPool(append([]*x509.Certificate{res.PinnedDomainCert}, res.DomainCAs...))
+	ns, release, err := s.Reconnect(ctx, cert, roots)
+	if err != nil {
+		p.trace(Event{Kind: EventTelemetryFailed, Path: pathEnrollStatus, Err: err})
+		p.report(ctx, s, pathEnrollStatus, nil, "")
+		return
+	}
+	defer release()
+	if p.report(ctx, ns, pathEnrollStatus, nil, "") != nil {
+		p.report(ctx, s, pathEnrollStatus, nil, "")
+	}
 }
 
 // identity is the IDevID part of a Pledge, checked and parsed.

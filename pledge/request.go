@@ -93,10 +93,11 @@ type statusReport struct {
 
 // report posts a status report to path: success when failure is nil, and
 // otherwise status false with a reason derived from failure. The registrar's
-// response is ignored (RFC 8995, Section 5.7). A failed post is only traced,
-// because telemetry must not decide the outcome of the attempt.
+// response status is ignored (RFC 8995, Section 5.7). A failed post is
+// traced and returned, but telemetry must not decide the outcome of the
+// attempt, so callers only use the error to choose another session.
 func (p *Pledge) report(ctx context.Context, s Session, path string, failure error,
-	fallback string) {
+	fallback string) error {
 	r := statusReport{Version: 1, Status: failure == nil}
 	if failure != nil {
 		r.Reason = reason(failure, fallback)
@@ -109,4 +110,5 @@ func (p *Pledge) report(ctx context.Context, s Session, path string, failure err
 	if err != nil {
 		p.trace(Event{Kind: EventTelemetryFailed, Path: path, Err: err})
 	}
+	return err
 }

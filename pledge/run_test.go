@@ -2,7 +2,9 @@ package pledge
 
 import (
 	"bytes"
+	"context"
 	"crypto"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -238,6 +240,49 @@ func TestCheckDomainCAs(t *testing.T) {
 			}
 			if !tt.ok && !errors.Is(err, ErrDomainCA) {
 				t.Errorf("checkDomainCAs error = %v, want ErrDomainCA", err)
+			}
+		})
+	}
+}
+
+func TestRunEnrollStatusSession(t *testing.T) {
+	errDial := errors.New("dial failed")
+	tests := []struct {
+		name       string
+		reconnect  func(s *Session)
+		wantFailed int // EventTelemetryFailed events
+	}{
+		{"reconnect with LDevID", func(s *Session) {}, 0},
+		{"no reconnect, as in EAP-EST", func(s *Session) { s.Reconnect = nil }, 0},
+		{"reconnect fails", func(s *Session) {
+			s.Reconnect = func(context.Context, tls.Certificate, *x509.CertPool) (Session,
+				func(), error) {
+				return Session{}, nil, errDial
+			}
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pki := newTestPKI(t)
+			fr := newFakeRegistrar(t, pki)
+			p := pki.pledge()
+			var failed []error
+			p.Trace = func(e Event) {
+				if e.Kind == EventTelemetryFailed {
+					failed = append(failed, e.Err)
+				}
+			}
+			s := fr.session(t, p)
+			tt.reconnect(&s)
+			if _, err := p.Run(t.Context(), s); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if len(failed) != tt.wantFailed {
+				t.Errorf("telemetry failures %v, want %d", failed, tt.wantFailed)
+			}
+			want := []statusReport{{Version: 1, Status: true}}
+			if diff := cmp.Diff(want, fr.reportsOf(pathEnrollStatus)); diff != "" {
+				t.Errorf("enrollstatus (-want +got):\n%s", diff)
 			}
 		})
 	}

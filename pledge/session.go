@@ -34,6 +34,14 @@ type Session struct {
 	// RegistrarChain holds the other certificates the registrar presented,
 	// which may link RegistrarCert to pinned-domain-cert. It may be empty.
 	RegistrarChain []*x509.Certificate
+	// Reconnect, when not nil, opens a new session to the same registrar
+	// that authenticates with cert and verifies the registrar against
+	// roots. It returns the session and a function that releases it. Run
+	// uses it to send a successful enrollstatus with the new LDevID, as
+	// RFC 8995, Section 5.9.4 recommends. Nil means the report uses this
+	// session, as inside an EAP-EST tunnel.
+	Reconnect func(ctx context.Context, cert tls.Certificate, roots *x509.CertPool) (Session,
+		func(), error)
 }
 
 // url returns the absolute URL of path on the registrar.
@@ -62,14 +70,9 @@ func (p *Pledge) Bootstrap(ctx context.Context, registrarURL string) (*Result, e
 // another origin (RFC 8995, Section 5.6).
 func (p *Pledge) DialHTTPS(ctx context.Context, registrarURL string) (Session, func(),
 	error) {
-	u, err := url.Parse(registrarURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return Session{}, nil, fmt.Errorf("pledge: registrar URL %q is not an https URL "+
-			"with a host, such as https://registrar.example:8443", registrarURL)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "443")
+	u, addr, err := parseRegistrarURL(registrarURL)
+	if err != nil {
+		return Session{}, nil, err
 	}
 	pin := &serverPin{}
 	cfg := p.provisionalTLS(pin, u.Hostname())
@@ -89,12 +92,61 @@ func (p *Pledge) DialHTTPS(ctx context.Context, registrarURL string) (Session, f
 	client := &http.Client{Transport: tr, CheckRedirect: sameOrigin}
 	leaf, chain := pin.certs()
 	s := Session{HTTP: client, BaseURL: u.Scheme + "://" + u.Host,
-		RegistrarCert: leaf, RegistrarChain: chain}
+		RegistrarCert: leaf, RegistrarChain: chain,
+		Reconnect: func(ctx context.Context, cert tls.Certificate,
+			roots *x509.CertPool) (Session, func(), error) {
+			return p.dialVerified(u, cert, roots)
+		}}
 	closeIdle := func() {
 		rd.closeUnused()
 		tr.CloseIdleConnections()
 	}
 	return s, closeIdle, nil
+}
+
+// parseRegistrarURL checks that registrarURL is an https URL and returns it
+// with the TCP address it names.
+func parseRegistrarURL(registrarURL string) (*url.URL, string, error) {
+	u, err := url.Parse(registrarURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, "", fmt.Errorf("pledge: registrar URL %q is not an https URL "+
+			"with a host, such as https://registrar.example:8443", registrarURL)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
+	return u, addr, nil
+}
+
+// dialVerified returns a Session to the registrar at u that presents cert
+// and accepts only a registrar certificate that chains to roots. The
+// registrar's name is not checked, because the domain's trust anchors
+// rather than a name authenticate it (RFC 8995, Section 5.6.2). Requests
+// dial lazily, so the first request reports a failed handshake.
+func (p *Pledge) dialVerified(u *url.URL, cert tls.Certificate, roots *x509.CertPool) (
+	Session, func(), error) {
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		ServerName:   u.Hostname(),
+		NextProtos:   []string{"http/1.1"},
+		// VerifyConnection verifies the chain without a name check.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errNoServerCert
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots,
+				Intermediates: certPool(cs.PeerCertificates[1:]), CurrentTime: p.now(),
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+			return err
+		},
+	}
+	tr := &http.Transport{TLSClientConfig: cfg, MaxConnsPerHost: 1}
+	client := &http.Client{Transport: tr, CheckRedirect: sameOrigin}
+	return Session{HTTP: client, BaseURL: u.Scheme + "://" + u.Host}, tr.CloseIdleConnections,
+		nil
 }
 
 // provisionalTLS returns the client configuration of the provisional TLS
