@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Certificate is an LDevID that the registrar issued.
+type Certificate struct {
+	SerialNumber *big.Int
+	Subject      string // the subject as a distinguished name string
+	DeviceSerial string
+
+	// Fingerprint is the SHA-256 of the DER certificate, in hex. Lookups
+	// ignore case.
+	Fingerprint string
+
+	NotAfter time.Time
+
+	// Issued is when the certificate was stored. Zero means now.
+	Issued time.Time
+
+	// Revoked is the time of revocation, or zero while the certificate is
+	// valid.
+	Revoked time.Time
+}
+
+// IsRevoked reports whether c was revoked.
+func (c Certificate) IsRevoked() bool { return !c.Revoked.IsZero() }
+
+const certificateColumns = `serial_number, subject, device_serial, fingerprint, not_after,
+	issued_at, revoked_at`
+
+// AddCertificate stores c. It returns an error wrapping ErrExists when the
+// serial number or the fingerprint is stored already.
+func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
+	if c.SerialNumber == nil || c.Fingerprint == "" {
+		return fmt.Errorf("store: certificate for %q needs a serial number and a fingerprint",
+			c.DeviceSerial)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		formatSerial(c.SerialNumber), c.Subject, c.DeviceSerial, strings.ToLower(c.Fingerprint),
+		formatTime(c.NotAfter), formatTime(s.orNow(c.Issued)), formatTime(c.Revoked))
+	if err != nil {
+		return fmt.Errorf("store: add certificate %s: %w", formatSerial(c.SerialNumber), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: add certificate %s: %w", formatSerial(c.SerialNumber), err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: certificate %s or fingerprint %s: %w",
+			formatSerial(c.SerialNumber), c.Fingerprint, ErrExists)
+	}
+	return nil
+}
+
+// CertificateBySerial returns the certificate with serial number serial,
+// or an error wrapping ErrNotFound.
+func (s *Store) CertificateBySerial(ctx context.Context, serial *big.Int) (Certificate,
+	error) {
+	return s.certificate(ctx, "serial_number", formatSerial(serial))
+}
+
+// CertificateByFingerprint returns the certificate whose SHA-256
+// fingerprint is fingerprint in hex, or an error wrapping ErrNotFound.
+func (s *Store) CertificateByFingerprint(ctx context.Context, fingerprint string) (Certificate,
+	error) {
+	return s.certificate(ctx, "fingerprint", strings.ToLower(fingerprint))
+}
+
+// certificate looks a certificate up by column, which is one of two
+// constant column names and never caller input.
+func (s *Store) certificate(ctx context.Context, column, value string) (Certificate, error) {
+	row := s.db.QueryRowContext(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE `+column+` = ?`, value)
+	c, err := scanCertificate(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Certificate{}, fmt.Errorf("store: certificate with %s %s: %w", column, value,
+			ErrNotFound)
+	}
+	if err != nil {
+		return Certificate{}, fmt.Errorf("store: certificate with %s %s: %w", column, value, err)
+	}
+	return c, nil
+}
+
+// CertificatesOfDevice returns the certificates issued to deviceSerial,
+// oldest first.
+func (s *Store) CertificatesOfDevice(ctx context.Context, deviceSerial string) ([]Certificate,
+	error) {
+	list, err := queryAll(ctx, s.db, scanCertificate, `SELECT `+certificateColumns+`
+		FROM certificates WHERE device_serial = ? ORDER BY issued_at, serial_number`,
+		deviceSerial)
+	if err != nil {
+		return nil, fmt.Errorf("store: certificates of %q: %w", deviceSerial, err)
+	}
+	return list, nil
+}
+
+// RevokeCertificate marks the certificate with serial number serial as
+// revoked at the time at, or now when at is zero. Revoking a revoked
+// certificate keeps the first time. It returns an error wrapping
+// ErrNotFound for an unknown serial number.
+func (s *Store) RevokeCertificate(ctx context.Context, serial *big.Int, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE certificates SET revoked_at =
+		CASE WHEN revoked_at = '' THEN ? ELSE revoked_at END WHERE serial_number = ?`,
+		formatTime(s.orNow(at)), formatSerial(serial))
+	if err != nil {
+		return fmt.Errorf("store: revoke certificate %s: %w", formatSerial(serial), err)
+	}
+	return checkAffected(res, "certificate "+formatSerial(serial))
+}
+
+func scanCertificate(row scanner) (Certificate, error) {
+	var c Certificate
+	var serial, notAfter, issued, revoked string
+	err := row.Scan(&serial, &c.Subject, &c.DeviceSerial, &c.Fingerprint, &notAfter, &issued,
+		&revoked)
+	if err != nil {
+		return Certificate{}, err
+	}
+	if c.SerialNumber, err = parseSerial(serial); err != nil {
+		return Certificate{}, err
+	}
+	for _, f := range []struct {
+		text string
+		dst  *time.Time
+	}{{notAfter, &c.NotAfter}, {issued, &c.Issued}, {revoked, &c.Revoked}} {
+		if *f.dst, err = parseTime(f.text); err != nil {
+			return Certificate{}, err
+		}
+	}
+	return c, nil
+}
