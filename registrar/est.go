@@ -189,6 +189,7 @@ func (r *Registrar) issueLDevID(req *http.Request, csr *x509.CertificateRequest,
 	}
 	rec := IssuedCertificate{
 		Serial:            certSerial(cert),
+		Subject:           cert.Subject.String(),
 		DeviceSerial:      to.device,
 		IDevIDFingerprint: to.idevid,
 		Fingerprint:       devid.Fingerprint(cert),

@@ -62,6 +62,9 @@ func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 		Outcome:           d.Outcome.String(),
 		Reason:            d.Reason,
 	}
+	for _, m := range d.Modes {
+		rec.Modes = append(rec.Modes, string(m))
+	}
 	if pr.peer.Manufacturer != nil {
 		rec.Manufacturer = pr.peer.Manufacturer.Name
 	}

@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/brski-eap/brski/devid"
 	"github.com/brski-eap/brski/masa"
+	"github.com/brski-eap/brski/store"
 	"github.com/brski-eap/brski/voucher"
 )
 
@@ -96,12 +98,37 @@ func mintDevice(t *testing.T, m *testMASA, serial string) *masa.Device {
 	return dev
 }
 
+// openTestStore opens a SQL store in a temporary directory with serial in
+// the expected-devices list.
+func openTestStore(t *testing.T, serial string) *SQLStore {
+	t.Helper()
+	st, err := OpenStore(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatalf("OpenStore: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	err = st.DB.AddExpectedDevice(context.Background(), store.ExpectedDevice{Serial: serial})
+	if err != nil {
+		t.Fatalf("AddExpectedDevice: %v", err)
+	}
+	return st
+}
+
+// decisions returns the decisions that st recorded for serial.
+func decisions(t *testing.T, st *SQLStore, serial string) []store.Enrollment {
+	t.Helper()
+	list, err := st.DB.Enrollments(context.Background(), serial)
+	if err != nil {
+		t.Fatalf("Enrollments: %v", err)
+	}
+	return list
+}
+
 func TestIntegrationTwoDomains(t *testing.T) {
 	m := newTestMASA(t)
 	dev := mintDevice(t, m, "SN-0001")
 
-	st1 := newMemStore()
-	st1.expected["SN-0001"] = ExpectedDevice{Serial: "SN-0001"}
+	st1 := openTestStore(t, "SN-0001")
 	r1, d1 := testRegistrarFor(t, m, st1, Options{})
 	p := dialPledge(t, serveRegistrar(t, r1), dev)
 	resp, body := p.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType,
@@ -120,20 +147,24 @@ func TestIntegrationTwoDomains(t *testing.T) {
 	if sn, _ := devid.SerialNumber(ldevid); sn != "SN-0001" {
 		t.Errorf("LDevID serialNumber = %q, want SN-0001", sn)
 	}
-	if len(st1.decisions) != 1 {
-		t.Fatalf("domain 1 recorded %d decisions, want 1", len(st1.decisions))
+	list := decisions(t, st1, "SN-0001")
+	if len(list) != 1 {
+		t.Fatalf("domain 1 recorded %d decisions, want 1", len(list))
 	}
-	dec := st1.decisions[0]
-	if dec.Outcome != "accept" || !strings.HasPrefix(dec.AuditSummary, "1 events") {
+	dec := list[0]
+	if dec.Outcome != "accept" || !strings.HasPrefix(dec.AuditLog, "1 events") {
 		t.Errorf("domain 1 decision = %+v, want accept with our claim in the audit log", dec)
 	}
-	if !strings.Contains(dec.AuditSummary, "0 other domains") {
-		t.Errorf("domain 1 audit summary = %q, want no other domain", dec.AuditSummary)
+	if !strings.Contains(dec.AuditLog, "0 other domains") {
+		t.Errorf("domain 1 audit summary = %q, want no other domain", dec.AuditLog)
+	}
+	if dec.CertificateSerial == nil || dec.CertificateSerial.Cmp(ldevid.SerialNumber) != 0 {
+		t.Errorf("decision certificate serial = %v, want the LDevID's %v",
+			dec.CertificateSerial, ldevid.SerialNumber)
 	}
 
 	// A second domain sees the first one in the audit log and rejects.
-	st2 := newMemStore()
-	st2.expected["SN-0001"] = ExpectedDevice{Serial: "SN-0001"}
+	st2 := openTestStore(t, "SN-0001")
 	r2, _ := testRegistrarFor(t, m, st2, Options{})
 	p2 := dialPledge(t, serveRegistrar(t, r2), dev)
 	resp, body = p2.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType,
@@ -147,8 +178,12 @@ func TestIntegrationTwoDomains(t *testing.T) {
 			t.Errorf("rejection %q does not contain %q", body, want)
 		}
 	}
-	if len(st2.decisions) != 1 || st2.decisions[0].Outcome != "reject" {
-		t.Fatalf("domain 2 decisions = %+v, want one reject", st2.decisions)
+	list = decisions(t, st2, "SN-0001")
+	if len(list) != 1 || list[0].Outcome != "reject" {
+		t.Fatalf("domain 2 decisions = %+v, want one reject", list)
+	}
+	if !strings.Contains(list[0].Reason, first) {
+		t.Errorf("domain 2 decision reason %q does not name domain %s", list[0].Reason, first)
 	}
 	resp, body = p2.do(t, http.MethodPost, PathSimpleEnroll, "application/pkcs10",
 		b64(newCSR(t, dev.Key, pkix.Name{})))

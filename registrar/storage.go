@@ -54,12 +54,16 @@ type DecisionRecord struct {
 	// Outcome is "accept", "quarantine" or "reject".
 	Outcome string
 	Reason  string
+	// Modes lists the reduced-security modes that the decision relies on.
+	Modes []string
 }
 
 // IssuedCertificate is an LDevID that the domain CA issued.
 type IssuedCertificate struct {
 	// Serial is the certificate serial number in lower-case hex.
-	Serial            string
+	Serial string
+	// Subject is the subject distinguished name as a string.
+	Subject           string
 	DeviceSerial      string
 	IDevIDFingerprint string
 	// Fingerprint is the SHA-256 of the certificate in hex.

@@ -1,0 +1,160 @@
+package registrar
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"time"
+
+	"github.com/brski-eap/brski/store"
+)
+
+// Files of the SQL store in the data directory.
+const (
+	StoreFile     = "registrar.db"
+	TelemetryFile = "telemetry.db"
+)
+
+// telemetryMigrations is the schema of the status telemetry database.
+var telemetryMigrations = []store.Migration{
+	{Name: "status reports", SQL: `
+CREATE TABLE status_reports (
+	id            INTEGER PRIMARY KEY,
+	time          TEXT NOT NULL,
+	kind          TEXT NOT NULL,
+	device_serial TEXT NOT NULL,
+	fingerprint   TEXT NOT NULL,
+	authenticated INTEGER NOT NULL,
+	version       INTEGER NOT NULL,
+	status        INTEGER NOT NULL,
+	reason        TEXT NOT NULL,
+	body          BLOB NOT NULL
+);
+CREATE INDEX status_reports_device ON status_reports (device_serial, time);
+`},
+}
+
+// SQLStore is the Store of a running registrar: the registrar tables of
+// package store and a telemetry database for status reports, both SQLite
+// files in the data directory.
+type SQLStore struct {
+	// DB is the store of expected devices, decisions, cached vouchers and
+	// certificates, for other tools that manage it.
+	DB        *store.Store
+	telemetry *sql.DB
+}
+
+var _ Store = (*SQLStore)(nil)
+
+// OpenStore opens or creates StoreFile and TelemetryFile in dir.
+func OpenStore(ctx context.Context, dir string) (*SQLStore, error) {
+	db, err := store.Open(ctx, filepath.Join(dir, StoreFile))
+	if err != nil {
+		return nil, fmt.Errorf("registrar: %w", err)
+	}
+	tdb, err := store.OpenDB(ctx, filepath.Join(dir, TelemetryFile), telemetryMigrations)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registrar: %w", err)
+	}
+	return &SQLStore{DB: db, telemetry: tdb}, nil
+}
+
+// Close closes both databases.
+func (s *SQLStore) Close() error {
+	return errors.Join(s.DB.Close(), s.telemetry.Close())
+}
+
+// ExpectedDevice implements Store.
+func (s *SQLStore) ExpectedDevice(ctx context.Context, serial string) (ExpectedDevice, error) {
+	d, err := s.DB.ExpectedDevice(ctx, serial)
+	if errors.Is(err, store.ErrNotFound) {
+		return ExpectedDevice{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return ExpectedDevice{}, err
+	}
+	return ExpectedDevice{Serial: d.Serial, Tags: d.Tags}, nil
+}
+
+// CachedVoucher implements Store. An expired voucher counts as absent.
+func (s *SQLStore) CachedVoucher(ctx context.Context, serial string) ([]byte, error) {
+	v, err := s.DB.CachedVoucher(ctx, serial, time.Now())
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.Voucher, nil
+}
+
+// RecordDecision implements Store.
+func (s *SQLStore) RecordDecision(ctx context.Context, d DecisionRecord) (int64, error) {
+	return s.DB.RecordEnrollment(ctx, store.Enrollment{
+		Time:              d.Time,
+		DeviceSerial:      d.DeviceSerial,
+		Manufacturer:      d.Manufacturer,
+		IDevIDFingerprint: d.IDevIDFingerprint,
+		Voucher:           d.Voucher,
+		AuditLog:          d.AuditSummary,
+		Rule:              d.Rule,
+		Outcome:           d.Outcome,
+		Reason:            d.Reason,
+		Modes:             d.Modes,
+	})
+}
+
+// RecordCertificate implements Store. The certificate row and the link to
+// the decision are two commits, both done before the reply.
+func (s *SQLStore) RecordCertificate(ctx context.Context, c IssuedCertificate) error {
+	serial, ok := new(big.Int).SetString(c.Serial, 16)
+	if !ok {
+		return fmt.Errorf("registrar: certificate serial %q is not hex", c.Serial)
+	}
+	err := s.DB.AddCertificate(ctx, store.Certificate{SerialNumber: serial,
+		Subject: c.Subject, DeviceSerial: c.DeviceSerial, Fingerprint: c.Fingerprint,
+		NotAfter: c.NotAfter})
+	if err != nil {
+		return err
+	}
+	if c.DecisionID == 0 {
+		return nil
+	}
+	return s.DB.SetEnrollmentCertificate(ctx, c.DecisionID, serial)
+}
+
+// IssuedCertificate implements Store. The IDevID fingerprint and the
+// decision are not stored with the certificate, so they are empty.
+func (s *SQLStore) IssuedCertificate(ctx context.Context, serial string) (IssuedCertificate,
+	error) {
+	n, ok := new(big.Int).SetString(serial, 16)
+	if !ok {
+		return IssuedCertificate{}, fmt.Errorf("%w: serial %q is not hex", ErrNotFound, serial)
+	}
+	c, err := s.DB.CertificateBySerial(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return IssuedCertificate{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return IssuedCertificate{}, err
+	}
+	return IssuedCertificate{Serial: serial, Subject: c.Subject, DeviceSerial: c.DeviceSerial,
+		Fingerprint: c.Fingerprint, NotAfter: c.NotAfter, Revoked: c.IsRevoked()}, nil
+}
+
+// RecordStatus implements Store.
+func (s *SQLStore) RecordStatus(ctx context.Context, r StatusReport) error {
+	_, err := s.telemetry.ExecContext(ctx, `INSERT INTO status_reports (time, kind,
+		device_serial, fingerprint, authenticated, version, status, reason, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.DeviceSerial, r.Fingerprint,
+		r.Authenticated, r.Version, r.Status, r.Reason, r.Raw)
+	if err != nil {
+		return fmt.Errorf("registrar: record %s status of %q: %w", r.Kind, r.DeviceSerial, err)
+	}
+	return nil
+}
