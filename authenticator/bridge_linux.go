@@ -42,6 +42,16 @@ type portRecord struct {
 	macs map[string]net.HardwareAddr
 }
 
+// conflicts reports whether authorizing mac in vlan would change the VLAN of
+// other MACs on the port.
+func (rec *portRecord) conflicts(mac net.HardwareAddr, vlan string) bool {
+	others := len(rec.macs)
+	if _, again := rec.macs[mac.String()]; again {
+		others--
+	}
+	return others > 0 && rec.vlan != vlan
+}
+
 // NewPortControl opens netlink sockets in the network namespace ns, or in the
 // namespace of the calling thread when ns is netns.None(). The VLAN backend
 // decides where authorized ports go. A nil backend keeps every port in its
@@ -138,7 +148,8 @@ func (pc *PortControl) lockLink(port string) error {
 // The VLAN is a number from 1 to 4094 or a name that the backend maps, and
 // "" keeps the unauthenticated VLAN. The port must be locked with Lock
 // first. A second MAC on the port must have the same VLAN as the first, or
-// Authorize returns ErrVLANConflict.
+// Authorize returns ErrVLANConflict. Authorizing a MAC again, as after a
+// reauthentication, may change the VLAN when no other MAC is on the port.
 func (pc *PortControl) Authorize(port string, mac net.HardwareAddr, vlan string) error {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
@@ -146,7 +157,7 @@ func (pc *PortControl) Authorize(port string, mac net.HardwareAddr, vlan string)
 	if !ok {
 		return fmt.Errorf("%w: %q; call Lock first", ErrPortNotLocked, port)
 	}
-	if len(rec.macs) > 0 && rec.vlan != vlan {
+	if rec.conflicts(mac, vlan) {
 		return fmt.Errorf("%w: port %q carries VLAN %q, %v needs %q",
 			ErrVLANConflict, port, rec.vlan, mac, vlan)
 	}
@@ -154,6 +165,12 @@ func (pc *PortControl) Authorize(port string, mac net.HardwareAddr, vlan string)
 	link, err := pc.bridgePort(port)
 	if err != nil {
 		return err
+	}
+	if _, again := rec.macs[mac.String()]; again && rec.vlan != vlan {
+		// The entry of the old VLAN goes before the port changes VLAN.
+		if err := pc.delStatic(link, mac, rec.vlan); err != nil {
+			return err
+		}
 	}
 	moved, err := pc.vlans.place(pc.handle, link, vlan)
 	if err != nil {

@@ -24,7 +24,7 @@ type Frame struct {
 }
 
 // MalformedFrameError reports a frame that arrived but did not parse. The
-// caller drops it and keeps reading, IEEE 802.1X-2010, Section 11.4.
+// caller drops it and keeps reading.
 type MalformedFrameError struct {
 	Source net.HardwareAddr // nil when the frame was too short to hold one
 	Err    error

@@ -12,7 +12,8 @@ import (
 	"fmt"
 )
 
-// Version is the Protocol Version field, IEEE 802.1X-2010, Section 11.3.1.
+// Version is the Protocol Version field of an EAPOL PDU, IEEE 802.1X-2010,
+// Section 11.
 type Version uint8
 
 // Protocol versions defined so far.
@@ -28,10 +29,11 @@ const (
 // announcements, which this package carries but does not interpret.
 const DefaultVersion = Version2004
 
-// PacketType is the Packet Type field, IEEE 802.1X-2010, Section 11.3.2.
+// PacketType is the Packet Type field of an EAPOL PDU, IEEE 802.1X-2010,
+// Section 11.
 type PacketType uint8
 
-// Packet types of IEEE 802.1X-2010, Table 11-3.
+// Packet types of IEEE 802.1X-2010. Types 5 to 8 are new in that edition.
 const (
 	TypeEAPPacket            PacketType = 0
 	TypeStart                PacketType = 1
@@ -64,7 +66,7 @@ var typeNames = [...]string{
 }
 
 // Known reports whether t is a packet type defined by IEEE 802.1X-2010.
-// Callers drop PDUs of unknown types, Section 11.4.
+// Callers drop PDUs of unknown types.
 func (t PacketType) Known() bool { return t <= lastKnownType }
 
 // String returns the IEEE 802.1X-2010 name of t.
@@ -84,7 +86,7 @@ var (
 	ErrBodyTooLong = errors.New("eapol: body longer than 65535 octets")
 )
 
-// PDU is one EAPOL PDU, IEEE 802.1X-2010, Section 11.3.
+// PDU is one EAPOL PDU, IEEE 802.1X-2010, Section 11.
 type PDU struct {
 	Version Version
 	Type    PacketType

@@ -8,7 +8,7 @@ import (
 )
 
 // EtherType is the Port Access Entity EtherType, IEEE 802.1X-2010,
-// Section 11.1.4.
+// Section 11.
 const EtherType = 0x888E
 
 // etherTypeVLAN is the EtherType of an IEEE 802.1Q C-VLAN tag.
@@ -23,7 +23,7 @@ const (
 
 // PAEGroupAddress returns the Port Access Entity group address
 // 01-80-C2-00-00-03 that EAPOL PDUs are sent to, IEEE 802.1X-2010,
-// Section 11.1.1. Each call returns a new slice.
+// Section 11. Each call returns a new slice.
 func PAEGroupAddress() net.HardwareAddr {
 	return net.HardwareAddr{0x01, 0x80, 0xC2, 0x00, 0x00, 0x03}
 }
