@@ -79,7 +79,7 @@ func LoadFiles(paths ...string) (*Policy, error) {
 	if diags.HasErrors() {
 		return nil, &LoadError{Diagnostics: diags}
 	}
-	p, decodeDiags := decodeBodies(bodies, strings.Join(paths, ", "))
+	p, decodeDiags := decodeBodies(bodies, paths[len(paths)-1])
 	if decodeDiags.HasErrors() {
 		return nil, &LoadError{Diagnostics: decodeDiags}
 	}
@@ -88,12 +88,15 @@ func LoadFiles(paths ...string) (*Policy, error) {
 
 // Decode decodes a policy from body, which must contain only the blocks
 // of BodySchema. filename names the source in the error about a missing
-// default block. Decode reports every problem that it finds and returns a
+// default block when body carries no file name itself. Decode reports every problem that it finds and returns a
 // nil Policy when there is any error.
 func Decode(body hcl.Body, filename string) (*Policy, hcl.Diagnostics) {
 	return decodeBodies([]hcl.Body{body}, filename)
 }
 
+// decodeBodies decodes bodies as one policy. A missing default block is
+// reported at the start of the last body, or in source when that body has
+// no file name.
 func decodeBodies(bodies []hcl.Body, source string) (*Policy, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	p := &Policy{}
@@ -129,7 +132,11 @@ func decodeBodies(bodies []hcl.Body, source string) (*Policy, hcl.Diagnostics) {
 			p.rules = append(p.rules, r)
 		}
 	}
-	diags = append(diags, checkDefaults(defaultRanges, source)...)
+	missing := bodies[len(bodies)-1].MissingItemRange()
+	if missing.Filename == "" {
+		missing.Filename = source
+	}
+	diags = append(diags, checkDefaults(defaultRanges, missing)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -139,14 +146,11 @@ func decodeBodies(bodies []hcl.Body, source string) (*Policy, hcl.Diagnostics) {
 
 // checkDefaults reports a missing or repeated default block. It counts
 // blocks rather than decoded rules, so that an invalid default block is
-// not reported as missing too.
-func checkDefaults(ranges []hcl.Range, source string) hcl.Diagnostics {
+// not reported as missing too. missing is where to report a missing one.
+func checkDefaults(ranges []hcl.Range, missing hcl.Range) hcl.Diagnostics {
 	if len(ranges) == 0 {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary: fmt.Sprintf("%s: no default block; add default { outcome = \"reject\" } "+
-				"or another outcome for devices that no rule matches", source),
-		}}
+		return hcl.Diagnostics{errorAt(missing, "no default block; add default { outcome = "+
+			"\"reject\" } or another outcome for devices that no rule matches")}
 	}
 	var diags hcl.Diagnostics
 	for _, rng := range ranges[1:] {

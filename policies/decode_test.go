@@ -58,8 +58,8 @@ func TestDecodeErrors(t *testing.T) {
 			[]problem{{3, `rule "lab": voucher "none" is invalid; use "masa" (the ` +
 				`default), "nonceless-cached" or "skip"`}}},
 		{"missing default", "rule \"lab\" {\n  outcome = \"accept\"\n}\n",
-			[]problem{{0, `policy.hcl: no default block; add default { outcome = ` +
-				`"reject" } or another outcome for devices that no rule matches`}}},
+			[]problem{{1, `no default block; add default { outcome = "reject" } or ` +
+				`another outcome for devices that no rule matches`}}},
 		{"two defaults", def + def,
 			[]problem{{6, `default block is defined twice, first at policy.hcl:2,1-8; ` +
 				`keep one`}}},
@@ -211,8 +211,8 @@ rule "late" {
 		{3, `rule "lab": vlan 5000 is out of range 1-4094`},
 		{11, `rule "late": filter_id has no effect on a reject, which sends no VLAN or ` +
 			`session attributes; remove it`},
-		{0, `policy.hcl: no default block; add default { outcome = "reject" } or another ` +
-			`outcome for devices that no rule matches`},
+		{1, `no default block; add default { outcome = "reject" } or another outcome ` +
+			`for devices that no rule matches`},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
