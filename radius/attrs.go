@@ -155,7 +155,8 @@ func taggedIntegers(p *radius.Packet, typ radius.Type) map[byte]uint32 {
 func SetSessionTimeout(p *radius.Packet, d time.Duration, action TerminationAction) error {
 	secs := (d + time.Second - 1) / time.Second
 	if secs < 1 || secs > math.MaxUint32 {
-		return fmt.Errorf("radius: Session-Timeout %v out of range 1s-%ds", d, uint32(math.MaxUint32))
+		return fmt.Errorf("radius: Session-Timeout %v out of range 1s-%ds",
+			d, uint32(math.MaxUint32))
 	}
 	if action > TerminationRADIUSRequest {
 		return fmt.Errorf("radius: Termination-Action %d unknown, use 0 or 1", action)

@@ -45,7 +45,8 @@ func TestAddVLAN(t *testing.T) {
 			}
 			want := radius.Attributes{
 				{Type: rfc2868.TunnelType_Type, Attribute: radius.Attribute{tt.tag, 0, 0, 13}},
-				{Type: rfc2868.TunnelMediumType_Type, Attribute: radius.Attribute{tt.tag, 0, 0, 6}},
+				{Type: rfc2868.TunnelMediumType_Type,
+					Attribute: radius.Attribute{tt.tag, 0, 0, 6}},
 				{Type: rfc2868.TunnelPrivateGroupID_Type, Attribute: tt.wantGroup},
 			}
 			if diff := cmp.Diff(want, p.Attributes); diff != "" {
@@ -78,7 +79,8 @@ func TestParseVLANNeedsAllThree(t *testing.T) {
 
 func TestSetSessionTimeout(t *testing.T) {
 	p := radius.New(radius.CodeAccessAccept, testSecret)
-	if err := SetSessionTimeout(p, 3600*time.Second+time.Millisecond, TerminationRADIUSRequest); err != nil {
+	d := 3600*time.Second + time.Millisecond
+	if err := SetSessionTimeout(p, d, TerminationRADIUSRequest); err != nil {
 		t.Fatal(err)
 	}
 	if got := rfc2865.SessionTimeout_Get(p); got != 3601 {
@@ -252,7 +254,8 @@ func TestAddMPPEKeysRoundTrip(t *testing.T) {
 	if len(salts) != 2 || bytes.Equal(salts[0], salts[1]) || salts[0][0]&0x80 == 0 {
 		t.Errorf("salts %x: want two distinct salts with the high bit set", salts)
 	}
-	if _, _, err := MPPEKeys(radius.New(radius.CodeAccessAccept, testSecret), request.Authenticator); !errors.Is(err, ErrMissingMPPEKey) {
+	empty := radius.New(radius.CodeAccessAccept, testSecret)
+	if _, _, err := MPPEKeys(empty, request.Authenticator); !errors.Is(err, ErrMissingMPPEKey) {
 		t.Errorf("MPPEKeys without keys: error %v, want ErrMissingMPPEKey", err)
 	}
 }
@@ -267,7 +270,8 @@ func TestVendorDictionary(t *testing.T) {
 		want        []byte // Vendor-Specific value
 		wantErr     bool
 	}{
-		{"Cisco-AVPair", "tunnel-type=vlan", append([]byte{0, 0, 0, 9, 1, 18}, "tunnel-type=vlan"...), false},
+		{"Cisco-AVPair", "tunnel-type=vlan",
+			append([]byte{0, 0, 0, 9, 1, 18}, "tunnel-type=vlan"...), false},
 		{"aruba-user-vlan", "300", []byte{0, 0, 0x39, 0xe7, 2, 6, 0, 0, 1, 0x2c}, false},
 		{"Example-Address", "192.0.2.1", []byte{0, 0, 0x7e, 0xd9, 1, 6, 192, 0, 2, 1}, false},
 		{"Aruba-User-Vlan", "vlan", nil, true},
@@ -284,7 +288,8 @@ func TestVendorDictionary(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if diff := cmp.Diff(radius.Attribute(tt.want), p.Get(rfc2865.VendorSpecific_Type)); diff != "" {
+			got := p.Get(rfc2865.VendorSpecific_Type)
+			if diff := cmp.Diff(radius.Attribute(tt.want), got); diff != "" {
 				t.Errorf("Vendor-Specific (-want +got):\n%s", diff)
 			}
 		})

@@ -24,8 +24,8 @@ const (
 	DefaultFailbackAfter = 60 * time.Second
 )
 
-// ErrTimeout reports that a server did not answer after all
-// retransmissions.
+// ErrTimeout reports that a server sent no valid reply to any
+// transmission.
 var ErrTimeout = errors.New("radius: no reply")
 
 // ServerAddr is a RADIUS server the client sends to.
@@ -153,7 +153,8 @@ func (c *Client) answered(idx int) {
 	}
 }
 
-func (c *Client) exchangeWith(ctx context.Context, idx int, p *radius.Packet) (*radius.Packet, error) {
+func (c *Client) exchangeWith(ctx context.Context, idx int,
+	p *radius.Packet) (*radius.Packet, error) {
 	server := c.Servers[idx]
 	sc, err := c.conn(idx)
 	if err != nil {
@@ -164,6 +165,7 @@ func (c *Client) exchangeWith(ctx context.Context, idx int, p *radius.Packet) (*
 		return nil, fmt.Errorf("radius: wait for an Identifier for %s: %w", server, err)
 	}
 	defer sc.release(id)
+
 	q := *p
 	q.Identifier, q.Secret = id, server.Secret
 	b, err := EncodeRequest(&q)
@@ -172,6 +174,7 @@ func (c *Client) exchangeWith(ctx context.Context, idx int, p *radius.Packet) (*
 	}
 	replies := sc.register(id, b)
 	defer sc.unregister(id)
+
 	for attempt := 0; attempt <= c.retries(); attempt++ {
 		if attempt > 0 {
 			c.retransmissions.Add(1)

@@ -15,7 +15,7 @@ import (
 )
 
 // fakeServer records the datagrams it receives and sends what respond
-// returns for each. A nil respond never answers.
+// returns for each. With a nil respond it sends nothing.
 type fakeServer struct {
 	conn    net.PacketConn
 	respond func(n int, request *radius.Packet) [][]byte

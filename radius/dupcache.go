@@ -15,7 +15,7 @@ type dupKey struct {
 	auth [16]byte
 }
 
-// dupEntry is a request being processed (reply == nil) or answered.
+// dupEntry is a request in progress (reply == nil) or one with a reply.
 type dupEntry struct {
 	key     dupKey
 	reply   []byte
@@ -23,18 +23,18 @@ type dupEntry struct {
 	elem    *list.Element // position in done, nil while in progress
 }
 
-// dupState is what the cache knows about a request.
+// dupState is the cache's record of a request.
 type dupState int
 
 const (
 	dupNew        dupState = iota // not seen: the caller must process it
 	dupInProgress                 // a worker is processing it: drop
-	dupAnswered                   // the cached reply is to be sent again
+	dupAnswered                   // the caller sends the cached reply again
 )
 
-// dupCache remembers requests in progress and the replies sent for
-// answered ones. Answered entries expire after ttl and the oldest are
-// evicted beyond max entries. Entries in progress never expire, and there
+// dupCache stores markers for requests in progress and the replies sent
+// to the others. Replies expire after ttl, and the oldest are evicted
+// beyond max entries. Entries in progress never expire, and there
 // are at most as many of them as workers.
 type dupCache struct {
 	ttl time.Duration
@@ -43,7 +43,7 @@ type dupCache struct {
 
 	mu      sync.Mutex
 	entries map[dupKey]*dupEntry
-	done    *list.List // answered entries, oldest first
+	done    *list.List // entries with a reply, oldest first
 }
 
 func newDupCache(ttl time.Duration, maxEntries int, now func() time.Time) *dupCache {

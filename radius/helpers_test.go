@@ -195,7 +195,7 @@ func checkReply(t testing.TB, reply, request []byte, secret []byte) *radius.Pack
 	return p
 }
 
-// fakeClock is a clock that moves only when told.
+// fakeClock is a clock that moves only on Advance.
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time

@@ -29,11 +29,12 @@ const maxMPPEKeyLen = 239
 var ErrMissingMPPEKey = errors.New("radius: MS-MPPE key missing")
 
 // EncryptMPPEKey encrypts key for MS-MPPE-Send-Key or MS-MPPE-Recv-Key and
-// returns the Salt and String fields (RFC 2548, Section 2.4.2): the key
-// length octet, the key and zero padding to a multiple of 16, XORed with
-// an MD5 chain over the secret, the Request Authenticator and the salt. The
-// high bit of salt[0] must be set. The scheme is that of Tunnel-Password
-// (RFC 2868, Section 3.5), so the codec's implementation does the work.
+// returns the Salt and String fields (RFC 2548, Section 2.4.2). The
+// plaintext is the key length octet, the key and zero padding to a multiple
+// of 16. It is XORed with an MD5 chain over the secret, the Request
+// Authenticator and the salt. The high bit of salt[0] must be set. The
+// scheme is that of Tunnel-Password (RFC 2868, Section 3.5), so the codec's
+// implementation does the work.
 func EncryptMPPEKey(key []byte, salt [2]byte, secret, requestAuth []byte) ([]byte, error) {
 	switch {
 	case len(key) == 0 || len(key) > maxMPPEKeyLen:
@@ -65,7 +66,7 @@ func DecryptMPPEKey(value, secret, requestAuth []byte) ([]byte, error) {
 // RFC 2548, Section 2.4.2 requires of salts in one packet.
 func AddMPPEKeys(reply, request *radius.Packet, sendKey, recvKey []byte) error {
 	var send [2]byte
-	rand.Read(send[:]) // crypto/rand.Read never fails since Go 1.24
+	rand.Read(send[:]) // since Go 1.24 Read crashes the program instead of failing
 	send[0] |= 0x80
 	recv := [2]byte{send[0] ^ 0x01, send[1]} // differs in the low bit
 	for _, k := range []struct {

@@ -160,7 +160,7 @@ func marshal(p *radius.Packet) ([]byte, error) {
 	return b, nil
 }
 
-// EncodeResponse encodes reply as the answer to request: it takes the
+// EncodeResponse encodes reply as the reply to request: it takes the
 // Identifier and secret from request, puts a Message-Authenticator first,
 // copies the request's Proxy-State attributes after it unchanged and in
 // order (RFC 2865, Section 5.33), and then computes the Response

@@ -35,8 +35,8 @@ func (n NAS) String() string {
 // GoString returns the fields of the client with the secret elided, so that
 // %#v never prints it.
 func (n NAS) GoString() string {
-	return fmt.Sprintf("radius.NAS{Name:%q, Prefix:%s, Secret:<%d octets>, Legacy:%t, TunnelTag:%d}",
-		n.Name, n.Prefix, len(n.Secret), n.Legacy, n.TunnelTag)
+	return fmt.Sprintf("radius.NAS{Name:%q, Prefix:%s, Secret:<%d octets>, "+
+		"Legacy:%t, TunnelTag:%d}", n.Name, n.Prefix, len(n.Secret), n.Legacy, n.TunnelTag)
 }
 
 // ClientTable finds the client for a source address. The most specific

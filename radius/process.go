@@ -28,9 +28,11 @@ func parseRequest(b []byte, nas *NAS) (*Request, DropReason, error) {
 		return nil, DropMalformed, err
 	}
 	b = b[:scan.length]
+
 	code := radius.Code(b[0])
 	if code != radius.CodeAccessRequest && code != radius.CodeStatusServer {
-		return nil, DropUnsupportedCode, fmt.Errorf("radius: %v from %s not served", code, nas.Name)
+		return nil, DropUnsupportedCode,
+			fmt.Errorf("radius: %v from %s not served", code, nas.Name)
 	}
 	legacy := code == radius.CodeAccessRequest && nas.Legacy &&
 		scan.eapCount == 0 && scan.maCount == 0
@@ -43,6 +45,7 @@ func parseRequest(b []byte, nas *NAS) (*Request, DropReason, error) {
 		return nil, DropEAPMessageNotConsecutive,
 			fmt.Errorf("%w in %v from %s", ErrEAPMessageNotConsecutive, code, nas.Name)
 	}
+
 	p, err := radius.Parse(b, nas.Secret)
 	if err != nil {
 		return nil, DropMalformed, fmt.Errorf("radius: parse %v from %s: %w", code, nas.Name, err)
@@ -72,6 +75,7 @@ func (s *Server) handle(d datagram) {
 		s.answerStatusServer(req)
 		return
 	}
+
 	key := dupKey{src: addrPort(d.addr), id: req.Packet.Identifier, auth: req.Packet.Authenticator}
 	state, cached := s.dups.begin(key)
 	switch state {
@@ -84,6 +88,7 @@ func (s *Server) handle(d datagram) {
 		}
 		return
 	}
+
 	b, reason, err := s.serve(req)
 	if b == nil {
 		s.dups.forget(key)
@@ -142,7 +147,8 @@ func (s *Server) answerStatusServer(req *Request) {
 
 func (s *Server) write(b []byte, req *Request) bool {
 	if _, err := s.conn.WriteTo(b, req.RemoteAddr); err != nil {
-		s.drop(DropWriteFailed, req.RemoteAddr, fmt.Errorf("radius: reply to %s: %w", req.NAS.Name, err))
+		err = fmt.Errorf("radius: reply to %s: %w", req.NAS.Name, err)
+		s.drop(DropWriteFailed, req.RemoteAddr, err)
 		return false
 	}
 	return true

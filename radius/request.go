@@ -8,7 +8,7 @@ import (
 	"layeh.com/radius/rfc2865"
 )
 
-// Handler answers authenticated requests. The server has already checked
+// Handler serves authenticated requests. The server has already checked
 // the client, the packet format, the Message-Authenticator and the
 // EAP-Message order, and it filters retransmissions, so a handler sees each
 // request once.
@@ -33,7 +33,7 @@ func (f HandlerFunc) ServeRADIUS(ctx context.Context, req *Request) (*radius.Pac
 	return f(ctx, req)
 }
 
-// Request is an authenticated request as the handler sees it.
+// Request is an authenticated request passed to a Handler.
 type Request struct {
 	// Packet is the parsed request. Its Secret is the client's secret.
 	Packet *radius.Packet

@@ -22,8 +22,8 @@ var (
 	ErrEAPMessageNotConsecutive = errors.New("radius: EAP-Message attributes not consecutive")
 )
 
-// packetScan is what one pass over a packet's attributes found, without
-// copying any of them.
+// packetScan is the result of one pass over a packet's attributes, which
+// copies none of them.
 type packetScan struct {
 	length   int // value of the Length field, at most len(packet)
 	attrs    int // number of attributes

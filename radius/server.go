@@ -42,10 +42,10 @@ var ErrServerClosed = errors.New("radius: server closed")
 //
 // Every Access-Request and Status-Server needs a valid
 // Message-Authenticator (RFC 3579, Section 3.2), except Access-Requests
-// without EAP-Message from a client marked Legacy. Status-Server is
-// answered with Access-Accept by the server itself (RFC 5997, Section 3)
-// and bypasses the handler and the duplicate cache, because its reply has
-// no state to replay. Access-Requests go to Handler once, and their
+// without EAP-Message from a client marked Legacy. The server itself replies
+// Access-Accept to Status-Server (RFC 5997, Section 3), bypassing the
+// handler and the duplicate cache, because that reply has no state to
+// replay. Access-Requests go to Handler once, and their
 // retransmissions get the cached reply (RFC 5080, Section 2.2.2). Other
 // codes are dropped.
 //
@@ -57,7 +57,7 @@ type Server struct {
 	// Clients contains the clients allowed to send requests, matched by
 	// source address. Required.
 	Clients *ClientTable
-	// Handler answers Access-Requests. Required.
+	// Handler serves Access-Requests. Required.
 	Handler Handler
 	// Workers is the number of datagrams processed at once. Zero means
 	// twice GOMAXPROCS.
@@ -206,7 +206,8 @@ func (s *Server) read(conn net.PacketConn, queue chan<- datagram) error {
 			s.drop(DropUnknownClient, addr, nil)
 			continue
 		case n > radius.MaxPacketLength:
-			s.drop(DropTooLarge, addr, fmt.Errorf("%w: datagram from %s", ErrPacketTooLarge, nas.Name))
+			err := fmt.Errorf("%w: datagram from %s", ErrPacketTooLarge, nas.Name)
+			s.drop(DropTooLarge, addr, err)
 			continue
 		}
 		select {

@@ -14,7 +14,8 @@ import (
 
 // withMessageAuthenticators encodes p with the given Message-Authenticator
 // values in front of its attributes and signs the first 16-octet one.
-func withMessageAuthenticators(t *testing.T, p *radius.Packet, sign bool, values ...[]byte) []byte {
+func withMessageAuthenticators(t *testing.T, p *radius.Packet, sign bool,
+	values ...[]byte) []byte {
 	t.Helper()
 	q := *p
 	q.Attributes = nil
@@ -40,9 +41,9 @@ func TestServerDropsBadMessageAuthenticator(t *testing.T) {
 		{"missing", radius.CodeAccessRequest, func(t *testing.T, p *radius.Packet) []byte {
 			return marshalRaw(t, p)
 		}, DropMessageAuthenticatorMissing},
-		{"status server missing", radius.CodeStatusServer, func(t *testing.T, p *radius.Packet) []byte {
-			return marshalRaw(t, p)
-		}, DropMessageAuthenticatorMissing},
+		{"status server missing", radius.CodeStatusServer,
+			func(t *testing.T, p *radius.Packet) []byte { return marshalRaw(t, p) },
+			DropMessageAuthenticatorMissing},
 		{"zero", radius.CodeAccessRequest, func(t *testing.T, p *radius.Packet) []byte {
 			return withMessageAuthenticators(t, p, false, sixteen)
 		}, DropMessageAuthenticatorZero},

@@ -82,7 +82,7 @@ type SessionStats struct {
 // callingStationID and returns the State for the Access-Challenge.
 func (s *Sessions) New(clientName, callingStationID string, value any) ([]byte, error) {
 	state := make([]byte, stateLen)
-	rand.Read(state) // crypto/rand.Read never fails since Go 1.24
+	rand.Read(state) // since Go 1.24 Read crashes the program instead of failing
 	now := s.clock()
 	s.mu.Lock()
 	expired := s.expireLocked(now)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// DropReason is why the server dropped a datagram without replying.
+// DropReason is the cause of a datagram dropped without a reply.
 type DropReason uint8
 
 // Drop reasons. Each has its own counter in Stats.
@@ -77,10 +77,10 @@ type Stats struct {
 	Received uint64
 	// Replied counts replies the handler produced and the server sent.
 	Replied uint64
-	// DuplicateReplies counts retransmissions answered from the
-	// duplicate cache.
+	// DuplicateReplies counts cached replies sent again to
+	// retransmissions.
 	DuplicateReplies uint64
-	// StatusServer counts Status-Server requests answered.
+	// StatusServer counts replies sent to Status-Server requests.
 	StatusServer uint64
 	// Dropped counts dropped datagrams by reason. Every reason is
 	// present, zero or not.

@@ -82,7 +82,8 @@ func NewVendorDictionary(extra ...VendorAttribute) (*VendorDictionary, error) {
 	d := &VendorDictionary{byName: make(map[string]VendorAttribute)}
 	for _, a := range slices.Concat(builtinVendorAttributes, extra) {
 		if a.Name == "" || a.DataType < VendorString || a.DataType > VendorIPAddr {
-			return nil, fmt.Errorf("radius: vendor attribute %q: need a name and a data type", a.Name)
+			return nil, fmt.Errorf("radius: vendor attribute %q: need a name and a data type",
+				a.Name)
 		}
 		d.byName[strings.ToLower(a.Name)] = a
 	}
