@@ -123,6 +123,31 @@ func (e *ConfigError) Error() string {
 	return "registrar: " + strings.Join(lines, "\nregistrar: ")
 }
 
+// defaultConfig is the configuration without a file: a generated domain CA
+// in DefaultDataDir, no manufacturer, and a policy that accepts only the
+// devices in the expected-devices list that have no history in another
+// domain.
+const defaultConfig = `
+rule "expected-devices" {
+  expected = true
+  outcome  = "accept"
+  reason   = "device is in the expected-devices list"
+  audit_log {
+    other_domains = 0
+  }
+}
+default {
+  outcome = "reject"
+  reason  = "device is not in the expected-devices list"
+}
+`
+
+// DefaultConfig returns the configuration that applies without a file. Its
+// relative data directory is relative to the working directory.
+func DefaultConfig() (*Config, error) {
+	return ParseConfig("default.hcl", []byte(defaultConfig))
+}
+
 // LoadConfig reads, decodes and validates a configuration file. Errors are
 // a *ConfigError or a *policies.LoadError.
 func LoadConfig(path string) (*Config, error) {
@@ -148,6 +173,7 @@ func ParseConfig(path string, src []byte) (*Config, error) {
 	if diags := gohcl.DecodeBody(f.Body, nil, cfg); diags.HasErrors() {
 		return nil, &ConfigError{Diagnostics: diags}
 	}
+	cfg.Filename = path
 	cfg.resolvePaths(filepath.Dir(path))
 	if err := cfg.loadPolicy(); err != nil {
 		return nil, err

@@ -84,11 +84,14 @@ type RequestLog struct {
 	// Status is the HTTP status code sent.
 	Status int
 	// Outcome is the policy outcome of a voucher request ("accept",
-	// "quarantine", "reject") or "" for other routes.
+	// "quarantine", "reject"), "status=true" or "status=false" for a
+	// status report, and "" for other routes.
 	Outcome string
 	// Reason is the message sent to the peer on failure, or the policy
 	// reason of a decision.
 	Reason string
+	// Modes lists the reduced-security modes that a decision relies on.
+	Modes []string
 	// Err is the internal cause of a failure, which the peer never sees.
 	Err error
 	// Duration is the time from the start of the request to the reply.

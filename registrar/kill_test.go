@@ -3,8 +3,8 @@ package registrar
 import (
 	"bufio"
 	"bytes"
-	"crypto"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"

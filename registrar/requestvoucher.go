@@ -86,6 +86,9 @@ func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *Reques
 	res *exchangeResult) error {
 	d := res.decision
 	rl.Outcome, rl.Reason = d.Outcome.String(), d.Reason
+	for _, m := range d.Modes {
+		rl.Modes = append(rl.Modes, string(m))
+	}
 	s := sessionFrom(req.Context())
 	s.setDecision(&d)
 	if d.Outcome == policies.OutcomeReject {

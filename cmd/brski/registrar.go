@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/registrar"
+)
+
+func init() {
+	register(command{
+		Name:    "registrar",
+		Summary: "run the BRSKI registrar and EST server over HTTPS",
+		Run:     runRegistrar,
+	})
+}
+
+// registrarShutdownTimeout bounds the wait for active requests at shutdown.
+const registrarShutdownTimeout = 10 * time.Second
+
+func runRegistrar(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("registrar", stderr)
+	configFile := fs.String("config", "", "registrar configuration file in HCL; without it "+
+		"the registrar uses ./"+registrar.DefaultDataDir+", listens on "+
+		registrar.DefaultListen+" and accepts only expected devices "+
+		"(see docs/configuration.md)")
+	level := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("brski registrar: unexpected argument %q; "+
+			"run \"brski registrar -h\"", fs.Arg(0))}
+	}
+	logLevel := hclog.LevelFromString(*level)
+	if logLevel == hclog.NoLevel {
+		return &exitError{code: 2, err: fmt.Errorf("brski registrar: invalid --log-level %q; "+
+			"use trace, debug, info, warn or error", *level)}
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "registrar", Output: stderr,
+		Level: logLevel})
+	cfg, err := loadRegistrarConfig(*configFile, logger)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := registrar.OpenStore(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	opts, err := cfg.Options(st, time.Now())
+	if err != nil {
+		return err
+	}
+	opts.OnRequest = func(l registrar.RequestLog) { logRegistrarRequest(logger, l) }
+	r, err := registrar.New(opts)
+	if err != nil {
+		return err
+	}
+	return serveRegistrar(ctx, cfg, opts, r, logger)
+}
+
+// loadRegistrarConfig reads the configuration file, or returns the
+// embedded default when path is empty.
+func loadRegistrarConfig(path string, logger hclog.Logger) (*registrar.Config, error) {
+	if path != "" {
+		return registrar.LoadConfig(path)
+	}
+	cfg, err := registrar.DefaultConfig()
+	if err != nil {
+		return nil, err
+	}
+	logger.Warn("no --config given: using the embedded default configuration",
+		"data_dir", cfg.DataDir, "listen", registrar.DefaultListen,
+		"policy", "reject every device that is not in the expected-devices list",
+		"manufacturers", "none, so no IDevID is trusted until a configuration adds one")
+	return cfg, nil
+}
+
+func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.Options,
+	r *registrar.Registrar, logger hclog.Logger) error {
+	listen := cfg.Listen
+	if listen == "" {
+		listen = registrar.DefaultListen
+	}
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(opts.Manufacturers))
+	for _, m := range opts.Manufacturers {
+		names = append(names, m.Name)
+	}
+	logger.Info("starting", "listen", l.Addr().String(), "data_dir", cfg.DataDir,
+		"domain_ca", opts.DomainCA.Cert.Subject.String(),
+		"domain_ca_sha256", devid.Fingerprint(opts.DomainCA.Cert),
+		"registrar_cert_sha256", devid.Fingerprint(opts.Cert.Leaf()),
+		"manufacturers", strings.Join(names, ","),
+		"rules", strings.Join(cfg.Policy.RuleNames(), ","))
+	srv := &http.Server{
+		Handler:           r,
+		TLSConfig:         r.TLSConfig(),
+		ConnContext:       r.ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeTLS(l, "", "") }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", registrarShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), registrarShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// logRegistrarRequest writes one line per request, at a level set by the
+// outcome, with CR and LF removed from the peer-controlled values.
+func logRegistrarRequest(logger hclog.Logger, l registrar.RequestLog) {
+	fields := []any{"route", clean(l.Route), "remote", l.Remote, "peer", l.PeerKind.String(),
+		"serial", clean(l.PeerSerial), "status", l.Status, "duration", l.Duration}
+	if l.Outcome != "" {
+		fields = append(fields, "outcome", l.Outcome)
+	}
+	if len(l.Modes) > 0 {
+		fields = append(fields, "reduced_security", strings.Join(l.Modes, ","))
+	}
+	if l.Reason != "" {
+		fields = append(fields, "reason", clean(l.Reason))
+	}
+	switch {
+	case l.Err != nil:
+		logger.Error("request failed", append(fields, "error", l.Err)...)
+	case l.Status >= 400 || l.Outcome == "reject":
+		logger.Warn("request rejected", fields...)
+	case l.Outcome == "quarantine" || len(l.Modes) > 0:
+		logger.Warn("request served", fields...)
+	case l.Status == http.StatusAccepted:
+		logger.Info("voucher pending", fields...)
+	default:
+		logger.Info("request served", fields...)
+	}
+}
