@@ -43,7 +43,9 @@ type lab struct {
 	registrarURL string
 }
 
-func newLab(t *testing.T) *lab {
+// newLab starts a lab. edit, when not nil, changes the registrar options
+// before the registrar is created.
+func newLab(t *testing.T, edit func(*registrar.Options)) *lab {
 	t.Helper()
 	dir := t.TempDir()
 	masaListener := listen(t)
@@ -65,13 +67,13 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(func() { masaServer.Close() })
 
 	l := &lab{factory: factory, device: device, store: newStatusStore()}
-	l.startRegistrar(t, filepath.Join(dir, "registrar"))
+	l.startRegistrar(t, filepath.Join(dir, "registrar"), edit)
 	return l
 }
 
 // startRegistrar creates the domain CA and the registrar and serves the
 // registrar over HTTPS with one session per TLS connection.
-func (l *lab) startRegistrar(t *testing.T, dir string) {
+func (l *lab) startRegistrar(t *testing.T, dir string, edit func(*registrar.Options)) {
 	t.Helper()
 	now := time.Now()
 	ca, err := registrar.GenerateDomainCA(dir, now)
@@ -89,7 +91,7 @@ func (l *lab) startRegistrar(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatalf("masaclient.New: %v", err)
 	}
-	r, err := registrar.New(registrar.Options{
+	opts := registrar.Options{
 		DomainCA: ca,
 		Cert:     cert,
 		Manufacturers: []registrar.Manufacturer{{Name: "acme",
@@ -97,7 +99,13 @@ func (l *lab) startRegistrar(t *testing.T, dir string) {
 		Store:  l.store,
 		Policy: parsePolicy(t, acceptAcme),
 		MASA:   client,
-	})
+		// A loaded machine must not turn the voucher exchange into a 202.
+		VoucherWait: time.Minute,
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	r, err := registrar.New(opts)
 	if err != nil {
 		t.Fatalf("registrar.New: %v", err)
 	}
@@ -121,7 +129,7 @@ func (l *lab) pledge(t *testing.T, masaTrust *x509.Certificate) *pledge.Pledge {
 }
 
 func TestBootstrapHTTPS(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, nil)
 	p := l.pledge(t, l.factory.CA)
 	res, err := p.Bootstrap(t.Context(), l.registrarURL)
 	if err != nil {
@@ -154,7 +162,7 @@ func TestBootstrapHTTPS(t *testing.T) {
 }
 
 func TestBootstrapHTTPSOtherMASA(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, nil)
 	other, err := masa.InitFactory(filepath.Join(t.TempDir(), "other"), "Other",
 		"https://127.0.0.1:1")
 	if err != nil {
@@ -170,6 +178,53 @@ func TestBootstrapHTTPSOtherMASA(t *testing.T) {
 	if diff := cmp.Diff(want, l.store.reports()); diff != "" {
 		t.Errorf("status reports at the registrar (-want +got):\n%s", diff)
 	}
+}
+
+func TestBootstrapHTTPSSlowMASA(t *testing.T) {
+	gate := &gatedMASA{release: make(chan struct{})}
+	l := newLab(t, func(o *registrar.Options) {
+		gate.next = o.MASA
+		o.MASA = gate
+		o.VoucherWait = time.Millisecond
+		o.RetryAfter = time.Second
+	})
+	p := l.pledge(t, l.factory.CA)
+	var once sync.Once
+	retries := 0
+	p.Trace = func(e pledge.Event) {
+		if e.Kind == pledge.EventRetry {
+			retries++
+			once.Do(func() { close(gate.release) })
+		}
+	}
+	if _, err := p.Bootstrap(t.Context(), l.registrarURL); err != nil {
+		t.Fatalf("Bootstrap: %v", err)
+	}
+	if retries == 0 {
+		t.Errorf("the registrar never answered 202 while the MASA was held")
+	}
+}
+
+// gatedMASA holds every voucher request until release is closed, so the
+// registrar has to answer 202 first.
+type gatedMASA struct {
+	next    registrar.MASAClient
+	release chan struct{}
+}
+
+func (g *gatedMASA) RequestVoucher(ctx context.Context, url string, req []byte) ([]byte,
+	error) {
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.next.RequestVoucher(ctx, url, req)
+}
+
+func (g *gatedMASA) RequestAuditLog(ctx context.Context, url string, req []byte) (
+	*masa.AuditLog, error) {
+	return g.next.RequestAuditLog(ctx, url, req)
 }
 
 func listen(t *testing.T) net.Listener {

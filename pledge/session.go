@@ -44,6 +44,23 @@ type Session struct {
 		func(), error)
 }
 
+// NewSession returns a Session over client for a transport that provides
+// the registrar's TLS connection state, such as an EAP-EST tunnel. The
+// first peer certificate becomes RegistrarCert and the rest RegistrarChain.
+// baseURL is the scheme and authority that request URLs carry, which a
+// tunnel client may ignore.
+func NewSession(client *http.Client, baseURL string, cs tls.ConnectionState) (Session,
+	error) {
+	if client == nil {
+		return Session{}, errors.New("pledge: NewSession needs an HTTP client")
+	}
+	if len(cs.PeerCertificates) == 0 {
+		return Session{}, errNoServerCert
+	}
+	return Session{HTTP: client, BaseURL: baseURL, RegistrarCert: cs.PeerCertificates[0],
+		RegistrarChain: cs.PeerCertificates[1:]}, nil
+}
+
 // url returns the absolute URL of path on the registrar.
 func (s Session) url(path string) string {
 	return strings.TrimSuffix(s.BaseURL, "/") + path

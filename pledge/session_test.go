@@ -166,3 +166,26 @@ func mustParse(t *testing.T, der []byte) *x509.Certificate {
 	}
 	return c
 }
+
+func TestNewSession(t *testing.T) {
+	pki := newTestPKI(t)
+	cs := tls.ConnectionState{PeerCertificates: []*x509.Certificate{pki.registrar.cert,
+		pki.domainCA.cert}}
+	s, err := NewSession(http.DefaultClient, "http://registrar", cs)
+	if err != nil {
+		t.Fatalf("NewSession: %v", err)
+	}
+	if !s.RegistrarCert.Equal(pki.registrar.cert) {
+		t.Errorf("RegistrarCert is not the first peer certificate")
+	}
+	if len(s.RegistrarChain) != 1 || !s.RegistrarChain[0].Equal(pki.domainCA.cert) {
+		t.Errorf("RegistrarChain is not the rest of the peer certificates")
+	}
+	if got := s.url(pathCACerts); got != "http://registrar"+pathCACerts {
+		t.Errorf("url = %q", got)
+	}
+	if _, err := NewSession(http.DefaultClient, "", tls.ConnectionState{}); !errors.Is(err,
+		errNoServerCert) {
+		t.Errorf("without peer certificates: error = %v, want errNoServerCert", err)
+	}
+}
