@@ -107,6 +107,10 @@ func (c *Client) Stats() ClientStats {
 // replaced per server and p is not modified; its Authenticator must be
 // random, as radius.New makes it. The reply is parsed with the secret of
 // the server that sent it.
+//
+// NOTE: attributes that p's creator encrypted with p.Secret, such as
+// User-Password, are sent as they are, so they only decrypt at servers
+// with that same secret. EAP requests carry no such attribute.
 func (c *Client) Exchange(ctx context.Context, p *radius.Packet) (*radius.Packet, error) {
 	if len(c.Servers) == 0 {
 		return nil, errors.New("radius: Client has no Servers")

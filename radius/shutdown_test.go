@@ -87,3 +87,20 @@ func TestServeNeedsHandlerAndClients(t *testing.T) {
 		t.Errorf("Serve without Handler: %v, want a configuration error", err)
 	}
 }
+
+func TestListenAndServeShutdown(t *testing.T) {
+	s := &Server{Addr: "127.0.0.1:0", Clients: testClients(t), Handler: &countingHandler{}}
+	served := make(chan error, 1)
+	go func() { served <- s.ListenAndServe() }()
+	waitFor(t, "the socket", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.conn != nil
+	})
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("ListenAndServe returned %v, want ErrServerClosed", err)
+	}
+}
