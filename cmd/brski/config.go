@@ -1,0 +1,211 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/brski-eap/brski/policies"
+)
+
+// configKind is a kind of configuration file that "brski config check"
+// validates. Each kind registers itself with registerConfigKind from the
+// file of its subcommand.
+type configKind struct {
+	// Name is the value of --kind, such as "policy".
+	Name string
+
+	// Markers are top-level block types or attribute names that identify
+	// a file of this kind when --kind is not given.
+	Markers []string
+
+	// Embeds names the kinds whose markers a file of this kind may also
+	// contain, such as policy rules inside a registrar file. A file that
+	// matches both kinds is then of this kind.
+	Embeds []string
+
+	// Check validates a parsed file without starting anything and returns
+	// every problem.
+	Check func(path string, file *hcl.File) hcl.Diagnostics
+}
+
+var configKinds = map[string]configKind{}
+
+// registerConfigKind adds a kind for "brski config check". It panics on a
+// duplicate name, which is a programming error.
+func registerConfigKind(k configKind) {
+	if _, ok := configKinds[k.Name]; ok {
+		panic("brski: duplicate config kind " + k.Name)
+	}
+	configKinds[k.Name] = k
+}
+
+func init() {
+	registerConfigKind(configKind{
+		Name:    "policy",
+		Markers: []string{"rule", "default"},
+		Check: func(path string, file *hcl.File) hcl.Diagnostics {
+			_, diags := policies.Decode(file.Body, path)
+			return diags
+		},
+	})
+	register(command{
+		Name:    "config check",
+		Summary: "validate configuration files and report every error with file:line",
+		Run:     runConfigCheck,
+	})
+}
+
+func runConfigCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("config check", stderr)
+	kind := fs.String("kind", "", "kind of every FILE: "+strings.Join(configKindNames(), ", ")+
+		" (default: detected from the top-level blocks of each file)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: brski config check [--kind KIND] FILE...")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return &exitError{code: 2, err: errors.New("brski config check: no FILE given")}
+	}
+	if *kind != "" {
+		if _, ok := configKinds[*kind]; !ok {
+			return &exitError{code: 2, err: fmt.Errorf("brski config check: unknown kind %q; "+
+				"use one of %s", *kind, strings.Join(configKindNames(), ", "))}
+		}
+	}
+	failed := 0
+	for _, path := range paths {
+		if !checkConfigFile(path, *kind, stdout, stderr) {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("brski config check: %d of %d files are "+
+			"invalid", failed, len(paths))}
+	}
+	return nil
+}
+
+// checkConfigFile parses and checks one file, prints "PATH: ok" to stdout
+// or every problem to stderr, and reports whether the file is valid.
+func checkConfigFile(path, kindName string, stdout, stderr io.Writer) bool {
+	parser := hclparse.NewParser()
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	isJSON := strings.EqualFold(filepath.Ext(path), ".json")
+	if isJSON {
+		file, diags = parser.ParseJSONFile(path)
+	} else {
+		file, diags = parser.ParseHCLFile(path)
+	}
+	if !diags.HasErrors() {
+		kind, err := resolveConfigKind(file, isJSON, kindName)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			return false
+		}
+		diags = append(diags, kind.Check(path, file)...)
+	}
+	valid := true
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		valid = false
+		if d.Subject == nil {
+			fmt.Fprintf(stderr, "%s: %s\n", path, policies.FormatDiagnostic(d))
+		} else {
+			fmt.Fprintln(stderr, policies.FormatDiagnostic(d))
+		}
+	}
+	if valid {
+		fmt.Fprintf(stdout, "%s: ok\n", path)
+	}
+	return valid
+}
+
+// resolveConfigKind returns the kind named by --kind, or the one kind whose
+// markers appear at the top level of file.
+func resolveConfigKind(file *hcl.File, isJSON bool, kindName string) (configKind, error) {
+	if kindName != "" {
+		return configKinds[kindName], nil
+	}
+	names := topLevelNames(file, isJSON)
+	var matches []configKind
+	for _, name := range configKindNames() {
+		k := configKinds[name]
+		if slices.ContainsFunc(k.Markers, func(m string) bool { return slices.Contains(names, m) }) {
+			matches = append(matches, k)
+		}
+	}
+	// Drop the kinds that another match embeds.
+	var outer []configKind
+	for _, k := range matches {
+		embedded := slices.ContainsFunc(matches, func(o configKind) bool {
+			return slices.Contains(o.Embeds, k.Name)
+		})
+		if !embedded {
+			outer = append(outer, k)
+		}
+	}
+	switch len(outer) {
+	case 1:
+		return outer[0], nil
+	case 0:
+		return configKind{}, fmt.Errorf("cannot tell the kind of configuration from its "+
+			"top-level names (%s); pass --kind with one of %s",
+			strings.Join(names, ", "), strings.Join(configKindNames(), ", "))
+	}
+	kinds := make([]string, len(outer))
+	for i, k := range outer {
+		kinds[i] = k.Name
+	}
+	return configKind{}, fmt.Errorf("the top-level names fit the kinds %s; pass --kind "+
+		"with one of them", strings.Join(kinds, ", "))
+}
+
+// topLevelNames returns the block types and attribute names at the top of
+// file, sorted and without repeats.
+func topLevelNames(file *hcl.File, isJSON bool) []string {
+	var names []string
+	if isJSON {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(file.Bytes, &top) == nil {
+			for name := range top {
+				names = append(names, name)
+			}
+		}
+	} else if body, ok := file.Body.(*hclsyntax.Body); ok {
+		for _, b := range body.Blocks {
+			names = append(names, b.Type)
+		}
+		for name := range body.Attributes {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
+}
+
+func configKindNames() []string {
+	names := make([]string, 0, len(configKinds))
+	for name := range configKinds {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
