@@ -17,7 +17,7 @@ import (
 )
 
 // defaultDataDir is where the registrar keeps its stores unless --data
-// says otherwise. It is relative to the working directory, so commands run
+// sets another directory. It is relative to the working directory, so commands run
 // inside a lab directory made by "brski init DIR" find DIR/data.
 const defaultDataDir = "data"
 
@@ -197,6 +197,7 @@ func runDevicesImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -208,6 +209,7 @@ func runDevicesImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
+
 	n, err := s.ImportExpectedDevices(ctx, f)
 	var ie *store.ImportError
 	if errors.As(err, &ie) {
