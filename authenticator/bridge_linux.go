@@ -13,6 +13,8 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/brski-eap/brski/authenticator/pae"
 )
 
 // PortControl opens and closes bridge ports for authenticated MAC addresses
@@ -277,3 +279,5 @@ func (pc *PortControl) delStatic(link netlink.Link, mac net.HardwareAddr, vlan s
 	}
 	return nil
 }
+
+var _ pae.PortController = (*PortControl)(nil)

@@ -224,6 +224,29 @@ func TestBridgePerVLAN(t *testing.T) {
 	tp.pledgeToHost.requireUnreachable(t, "back in the unauthenticated bridge")
 }
 
+func TestBridgePerVLANReassign(t *testing.T) {
+	tp := newTopology(t, "brunauth", "brv20", "brunauth", "brv10", "brv20")
+	pc := tp.portControl(t, BridgePerVLAN{
+		Unauthenticated: "brunauth",
+		Bridges:         map[string]string{"10": "brv10", "20": "brv20"},
+	})
+	if err := pc.Lock("p1"); err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	if err := pc.Authorize("p1", pledgeMAC, "10"); err != nil {
+		t.Fatalf("Authorize VLAN 10: %v", err)
+	}
+	tp.pledgeToHost.requireUnreachable(t, "in VLAN 10, host in VLAN 20")
+
+	// A reauthentication may move the only MAC of a port to another VLAN.
+	if err := pc.Authorize("p1", pledgeMAC, "20"); err != nil {
+		t.Fatalf("Authorize VLAN 20: %v", err)
+	}
+	requirePortState(t, pc, "p1",
+		PortState{Bridge: "brv20", Locked: true, Static: []net.HardwareAddr{pledgeMAC}})
+	tp.pledgeToHost.requireReachable(t, "in VLAN 20")
+}
+
 func TestBridgePerVLANUnknown(t *testing.T) {
 	tp := newTopology(t, "brunauth", "brunauth", "brunauth")
 	pc := tp.portControl(t, BridgePerVLAN{Unauthenticated: "brunauth"})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mdlayher/packet"
@@ -21,6 +22,8 @@ import (
 type Conn struct {
 	ifi  *net.Interface
 	conn *packet.Conn
+
+	closed atomic.Bool
 
 	readMu sync.Mutex
 	buf    []byte
@@ -89,6 +92,12 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	n, _, err := c.conn.ReadFrom(c.buf)
+	if err != nil && c.closed.Load() {
+		// The socket reports "use of closed file" from internal/poll, which
+		// matches no exported error, so Close's callers get net.ErrClosed.
+		return Frame{}, fmt.Errorf("authenticator: read on %q: %w: %w",
+			c.ifi.Name, net.ErrClosed, err)
+	}
 	if err != nil {
 		return Frame{}, fmt.Errorf("authenticator: read on %q: %w", c.ifi.Name, err)
 	}
@@ -116,4 +125,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadl
 
 // Close closes the socket and unblocks a pending ReadFrame, which then
 // returns an error that matches net.ErrClosed.
-func (c *Conn) Close() error { return c.conn.Close() }
+func (c *Conn) Close() error {
+	c.closed.Store(true)
+	return c.conn.Close()
+}
