@@ -297,3 +297,30 @@ func TestClientStatusServer(t *testing.T) {
 		t.Errorf("reply code %v, want Access-Accept", reply.Code)
 	}
 }
+
+func TestClientDisconnectRequest(t *testing.T) {
+	f := startFake(t, func(_ int, req *radius.Packet) [][]byte {
+		ack, err := req.Response(radius.CodeDisconnectACK).Encode()
+		if err != nil {
+			t.Error(err)
+		}
+		return [][]byte{ack}
+	})
+	c := &Client{Servers: []ServerAddr{{Addr: f.addr(), Secret: testSecret}}}
+	defer c.Close()
+	p := radius.New(radius.CodeDisconnectRequest, testSecret)
+	rfc2865.CallingStationID_SetString(p, "02-00-00-00-00-01")
+	reply, err := c.Exchange(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Code != radius.CodeDisconnectACK {
+		t.Errorf("reply code %v, want Disconnect-ACK", reply.Code)
+	}
+	f.mu.Lock()
+	request := f.received[0]
+	f.mu.Unlock()
+	if !radius.IsAuthenticRequest(request, testSecret) {
+		t.Error("Disconnect-Request has a wrong Request Authenticator (RFC 5176, Section 2.3)")
+	}
+}

@@ -49,8 +49,10 @@ func messageAuthenticator(packet []byte, offset int, auth, secret []byte) []byte
 // packet (RFC 3579, Section 3.2). requestAuth is nil for a request, which is
 // authenticated with its own Authenticator field, and the Request
 // Authenticator for a reply. It returns ErrMessageAuthenticatorMissing when
-// the attribute is absent, and one of the other ErrMessageAuthenticator
-// errors when it is duplicated, of the wrong length, zero or wrong.
+// the attribute is absent, one of the other ErrMessageAuthenticator errors
+// when it is duplicated, of the wrong length, zero or wrong, and an error
+// wrapping ErrMalformedPacket or ErrPacketTooLarge when the packet does not
+// parse.
 func VerifyMessageAuthenticator(packet, requestAuth, secret []byte) error {
 	scan, err := scanPacket(packet)
 	if err != nil {
