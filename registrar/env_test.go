@@ -32,7 +32,9 @@ type testMASA struct {
 	requests int           // voucher requests seen
 }
 
-func newTestMASA(t *testing.T) *testMASA {
+// newTestMASA starts a MASA. Each configure function may change its
+// configuration before it starts.
+func newTestMASA(t *testing.T, configure ...func(*masa.Config)) *testMASA {
 	t.Helper()
 	m := &testMASA{}
 	var inner http.Handler
@@ -59,8 +61,12 @@ func newTestMASA(t *testing.T) *testMASA {
 		t.Fatalf("InitFactory: %v", err)
 	}
 	m.factory = f
-	m.server, err = masa.New(masa.Config{FactoryDir: dir + "/factory", DataDir: dir + "/masa",
-		RateInterval: time.Nanosecond})
+	cfg := masa.Config{FactoryDir: dir + "/factory", DataDir: dir + "/masa",
+		RateInterval: time.Nanosecond}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	m.server, err = masa.New(cfg)
 	if err != nil {
 		t.Fatalf("masa.New: %v", err)
 	}

@@ -34,11 +34,18 @@ func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 	facts.MASA.DomainID = domainID(r.ca.Cert)
 	var got obtained
 	switch {
+	case pr.peer.Kind == PeerNone:
+		got.problem = "the pledge presented no TLS client certificate (IDevID)"
+	case pr.peer.Kind == PeerUntrusted || pr.peer.Kind == PeerLDevID:
+		got.problem = "the TLS client certificate is not an IDevID of a configured " +
+			"manufacturer"
+	}
+	switch {
 	case plan.Final && plan.Outcome == policies.OutcomeReject:
 		// The MASA cannot change a final reject, so it is not asked.
 	case plan.Voucher == policies.VoucherSkip:
 	case pr.peer.Kind != PeerIDevID:
-		got.problem = "a voucher needs a pledge with a verified IDevID"
+		got.problem += "; a voucher needs a pledge with a verified IDevID"
 	case plan.Voucher == policies.VoucherNoncelessCached:
 		got = r.cachedVoucher(ctx, pr)
 	default:

@@ -17,14 +17,9 @@ import (
 	"github.com/brski-eap/brski/voucher"
 )
 
-// testRegistrarFor returns a registrar of a new domain that trusts the
-// factory of m and expects the device serial.
-func testRegistrarFor(t *testing.T, m *testMASA, st Store, opts Options) (*Registrar,
-	*testDomain) {
-	t.Helper()
-	d := newTestDomain(t)
-	opts.DomainCA, opts.Cert, opts.Store = d.ca, d.cert, st
-	opts.Policy = parsePolicy(t, `
+// newDomainPolicy accepts expected devices without history in another
+// domain.
+const newDomainPolicy = `
 rule "expected-new" {
   expected = true
   outcome  = "accept"
@@ -35,9 +30,28 @@ rule "expected-new" {
 default {
   outcome = "reject"
 }
-`)
-	opts.Manufacturers = []Manufacturer{m.manufacturer()}
-	opts.MASA = m.client(t, d.cert)
+`
+
+// testRegistrarFor returns a registrar of a new domain that trusts the
+// factory of m. Fields that opts leaves zero get the defaults of the test:
+// a new domain, newDomainPolicy, the factory of m and a client for m.
+func testRegistrarFor(t *testing.T, m *testMASA, st Store, opts Options) (*Registrar,
+	*testDomain) {
+	t.Helper()
+	d := &testDomain{ca: opts.DomainCA, cert: opts.Cert}
+	if opts.DomainCA == nil {
+		d = newTestDomain(t)
+	}
+	opts.DomainCA, opts.Cert, opts.Store = d.ca, d.cert, st
+	if opts.Policy == nil {
+		opts.Policy = parsePolicy(t, newDomainPolicy)
+	}
+	if opts.Manufacturers == nil {
+		opts.Manufacturers = []Manufacturer{m.manufacturer()}
+	}
+	if opts.MASA == nil {
+		opts.MASA = m.client(t, d.cert)
+	}
 	r, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
