@@ -31,7 +31,7 @@ const (
 	// TerminationDefault ends the session when Session-Timeout expires.
 	TerminationDefault TerminationAction = 0
 	// TerminationRADIUSRequest reauthenticates when Session-Timeout
-	// expires (RFC 3580, Section 3.17).
+	// expires (RFC 3580).
 	TerminationRADIUSRequest TerminationAction = 1
 )
 

@@ -64,6 +64,7 @@ type ClientStats struct {
 // same packet, with the same Identifier and Authenticator, after each
 // Timeout, fails over to the next server after Retries retransmissions,
 // and returns to the first server FailbackAfter after leaving it.
+// Status-Server is sent once to each server and never retransmitted.
 //
 // Each server gets one UDP socket with 256 Identifiers, shared by
 // concurrent Exchange calls; a call waits for a free Identifier. Replies
@@ -179,7 +180,13 @@ func (c *Client) exchangeWith(ctx context.Context, idx int,
 	replies := sc.register(id, b)
 	defer sc.unregister(id)
 
-	for attempt := 0; attempt <= c.retries(); attempt++ {
+	sends := c.retries() + 1
+	if p.Code == radius.CodeStatusServer {
+		// RFC 5997 has clients send a new Status-Server rather than
+		// retransmit one.
+		sends = 1
+	}
+	for attempt := range sends {
 		if attempt > 0 {
 			c.retransmissions.Add(1)
 		}
@@ -193,7 +200,7 @@ func (c *Client) exchangeWith(ctx context.Context, idx int,
 			return parseReply(reply, server)
 		}
 	}
-	return nil, fmt.Errorf("%w from %s after %d transmissions", ErrTimeout, server, c.retries()+1)
+	return nil, fmt.Errorf("%w from %s after %d transmissions", ErrTimeout, server, sends)
 }
 
 // wait returns a reply, or ok false after Timeout, or ctx's error.

@@ -321,6 +321,23 @@ func TestClientDisconnectRequest(t *testing.T) {
 	request := f.received[0]
 	f.mu.Unlock()
 	if !radius.IsAuthenticRequest(request, testSecret) {
-		t.Error("Disconnect-Request has a wrong Request Authenticator (RFC 5176, Section 2.3)")
+		t.Error("Disconnect-Request has a wrong Request Authenticator (RFC 5176)")
+	}
+}
+
+func TestClientSendsStatusServerOnce(t *testing.T) {
+	a, b := startFake(t, nil), startFake(t, nil)
+	c := &Client{Servers: []ServerAddr{{Addr: a.addr(), Secret: testSecret},
+		{Addr: b.addr(), Secret: testSecret}}, Timeout: 10 * time.Millisecond, Retries: 3}
+	defer c.Close()
+	_, err := c.Exchange(context.Background(), radius.New(radius.CodeStatusServer, testSecret))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error %v, want ErrTimeout", err)
+	}
+	waitFor(t, "one Status-Server at each server", func() bool {
+		return a.count() == 1 && b.count() == 1
+	})
+	if got := c.Stats().Retransmissions; got != 0 {
+		t.Errorf("Retransmissions = %d, want 0", got)
 	}
 }

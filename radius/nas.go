@@ -8,7 +8,7 @@ import (
 )
 
 // NAS is a RADIUS client that the server accepts requests from: a switch,
-// an access point or our own authenticator (RFC 2865, Section 1.1 calls it
+// an access point or our own authenticator (RFC 2865, Section 1 calls it
 // the Network Access Server).
 type NAS struct {
 	// Name identifies the client in policies, logs and counters.

@@ -132,8 +132,8 @@ func (s *Server) serve(req *Request) (b []byte, reason DropReason, err error) {
 	return b, 0, nil
 }
 
-// answerStatusServer replies Access-Accept to a Status-Server (RFC 5997,
-// Section 3), touching neither the handler nor the duplicate cache.
+// answerStatusServer replies Access-Accept to a Status-Server (RFC 5997),
+// touching neither the handler nor the duplicate cache.
 func (s *Server) answerStatusServer(req *Request) {
 	b, err := EncodeResponse(req.Reply(radius.CodeAccessAccept), req.Packet)
 	if err != nil {

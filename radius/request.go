@@ -62,8 +62,8 @@ func (r *Request) State() []byte {
 }
 
 // CallingStationID returns the Calling-Station-Id attribute (RFC 2865,
-// Section 5.31), in 802.1X the supplicant's MAC address as the NAS wrote it
-// (RFC 3580, Section 3.21).
+// Section 5.31). In 802.1X it is the supplicant's MAC address as the NAS
+// wrote it (RFC 3580).
 func (r *Request) CallingStationID() string {
 	return rfc2865.CallingStationID_GetString(r.Packet)
 }

@@ -43,7 +43,7 @@ var ErrServerClosed = errors.New("radius: server closed")
 // Every Access-Request and Status-Server needs a valid
 // Message-Authenticator (RFC 3579, Section 3.2), except Access-Requests
 // without EAP-Message from a client marked Legacy. The server itself replies
-// Access-Accept to Status-Server (RFC 5997, Section 3), bypassing the
+// Access-Accept to Status-Server (RFC 5997), bypassing the
 // handler and the duplicate cache, because that reply has no state to
 // replay. Access-Requests go to Handler once, and their
 // retransmissions get the cached reply (RFC 5080, Section 2.2.2). Other
