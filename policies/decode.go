@@ -98,50 +98,62 @@ func Decode(body hcl.Body, filename string) (*Policy, hcl.Diagnostics) {
 // reported at the start of the last body, or in source when that body has
 // no file name.
 func decodeBodies(bodies []hcl.Body, source string) (*Policy, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	p := &Policy{}
-	seen := map[string]hcl.Range{}
-	var defaults []*rule
-	var defaultRanges []hcl.Range
+	acc := &accumulator{policy: &Policy{}, seen: map[string]hcl.Range{}}
 	for _, body := range bodies {
-		content, contentDiags := body.Content(BodySchema)
-		diags = append(diags, contentDiags...)
-		if content == nil {
-			continue
-		}
-		for _, block := range content.Blocks {
-			if block.Type == "default" {
-				defaultRanges = append(defaultRanges, block.DefRange)
-			}
-			r, ruleDiags := decodeRuleBlock(block)
-			diags = append(diags, ruleDiags...)
-			if r == nil {
-				continue
-			}
-			if r.isDefault {
-				defaults = append(defaults, r)
-				continue
-			}
-			if first, dup := seen[r.name]; dup {
-				diags = append(diags, errorAt(block.LabelRanges[0],
-					"rule %q is defined twice, first at %s; give each rule its own name",
-					r.name, first.String()))
-				continue
-			}
-			seen[r.name] = block.DefRange
-			p.rules = append(p.rules, r)
-		}
+		acc.addBody(body)
 	}
 	missing := bodies[len(bodies)-1].MissingItemRange()
 	if missing.Filename == "" {
 		missing.Filename = source
 	}
-	diags = append(diags, checkDefaults(defaultRanges, missing)...)
+	diags := append(acc.diags, checkDefaults(acc.defaultRanges, missing)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	p.def = defaults[0]
-	return p, diags
+	acc.policy.def = acc.defaults[0]
+	return acc.policy, diags
+}
+
+// accumulator collects the rules of several bodies into one policy.
+type accumulator struct {
+	policy        *Policy
+	seen          map[string]hcl.Range // rule names and where they are defined
+	defaults      []*rule
+	defaultRanges []hcl.Range
+	diags         hcl.Diagnostics
+}
+
+func (a *accumulator) addBody(body hcl.Body) {
+	content, diags := body.Content(BodySchema)
+	a.diags = append(a.diags, diags...)
+	if content == nil {
+		return
+	}
+	for _, block := range content.Blocks {
+		if block.Type == "default" {
+			a.defaultRanges = append(a.defaultRanges, block.DefRange)
+		}
+		r, ruleDiags := decodeRuleBlock(block)
+		a.diags = append(a.diags, ruleDiags...)
+		switch {
+		case r == nil:
+		case r.isDefault:
+			a.defaults = append(a.defaults, r)
+		default:
+			a.addRule(r, block)
+		}
+	}
+}
+
+func (a *accumulator) addRule(r *rule, block *hcl.Block) {
+	if first, dup := a.seen[r.name]; dup {
+		a.diags = append(a.diags, errorAt(block.LabelRanges[0],
+			"rule %q is defined twice, first at %s; give each rule its own name",
+			r.name, first.String()))
+		return
+	}
+	a.seen[r.name] = block.DefRange
+	a.policy.rules = append(a.policy.rules, r)
 }
 
 // checkDefaults reports a missing or repeated default block. It counts

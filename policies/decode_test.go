@@ -51,7 +51,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing outcome", "rule \"lab\" {\n  model = \"x\"\n}" + def,
 			[]problem{{1, `rule "lab": outcome is missing; set outcome = "accept", ` +
 				`"quarantine" or "reject"`}}},
-		{"bad outcome", "rule \"lab\" {\n  outcome = \"allow\"\n}" + def,
+		{"bad outcome", "rule \"lab\" {\n  outcome = \"allow\"\n  vlan = 3\n}" + def,
 			[]problem{{2, `rule "lab": outcome "allow" is invalid; use "accept", ` +
 				`"quarantine" or "reject"`}}},
 		{"bad voucher", "rule \"lab\" {\n  outcome = \"accept\"\n  voucher = \"none\"\n}" + def,

@@ -2,8 +2,8 @@ package policies
 
 import "time"
 
-// Facts describes one bootstrapping attempt as the registrar sees it. The
-// registrar fills it in, first without the MASA part for Plan and then
+// Facts is the registrar's information about one bootstrapping attempt.
+// The registrar fills it in, first without the MASA part for Plan and then
 // completely for Evaluate. Policies read it and never change it.
 type Facts struct {
 	Device DeviceFacts

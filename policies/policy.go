@@ -32,7 +32,7 @@ type Plan struct {
 	// Rule is the name of the rule that applies, or "default".
 	Rule string
 
-	// Voucher is where the registrar gets the voucher.
+	// Voucher is the voucher source for the registrar to use.
 	Voucher VoucherMode
 
 	// Outcome is the outcome of that rule, unless the MASA criteria make

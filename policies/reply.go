@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Outcome is what a rule does with a device that it matches.
+// Outcome is the action that a rule takes on a device that it matches.
 type Outcome int
 
 // The outcomes, in the spelling that policy files use.
@@ -38,7 +38,8 @@ type VoucherMode int
 // The voucher modes, in the spelling that policy files use. The zero value
 // is VoucherMASA, the default and the only mode without reduced security.
 const (
-	// VoucherMASA asks the MASA for a fresh voucher with the pledge's nonce.
+	// VoucherMASA requests a fresh voucher from the MASA, with the pledge's
+	// nonce.
 	VoucherMASA VoucherMode = iota
 	// VoucherNoncelessCached uses a nonceless voucher that an orchestrator
 	// fetched in advance, for sites behind an air gap.

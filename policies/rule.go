@@ -77,7 +77,7 @@ type auditCriteria struct {
 
 // hasDeviceCriteria reports whether the rule narrows the devices by class
 // or identity. expected = false alone does not count, because it admits
-// every device that nobody registered.
+// every device that was not registered.
 func (d *deviceCriteria) hasDeviceCriteria() bool {
 	return len(d.manufacturers) > 0 || len(d.models) > 0 || d.identifiesDevice()
 }

@@ -86,9 +86,9 @@ func decodeRule(body hcl.Body, name string, isDefault bool, defRange hcl.Range) 
 	if !isDefault {
 		r.masa.audit = d.decodeAuditBlocks(auditBlocks)
 	}
-	d.decodeSettings(r)
+	outcomeOK := d.decodeSettings(r)
 	d.decodeReply(&r.reply)
-	d.checkConsistency(r)
+	d.checkConsistency(r, outcomeOK)
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
@@ -109,7 +109,10 @@ func (d *fieldDecoder) rejectCriteria(content *hcl.BodyContent) {
 	}
 }
 
-func (d *fieldDecoder) decodeSettings(r *rule) {
+// decodeSettings decodes the settings other than the reply attributes and
+// reports whether the outcome is valid.
+func (d *fieldDecoder) decodeSettings(r *rule) bool {
+	outcomeOK := false
 	outcome, attr := d.string("outcome")
 	switch {
 	case attr == nil && d.attrs["outcome"] == nil:
@@ -122,6 +125,7 @@ func (d *fieldDecoder) decodeSettings(r *rule) {
 	case attr != nil:
 		if o, ok := lookupName(outcomeNames, outcome); ok {
 			r.outcome = o
+			outcomeOK = true
 		} else {
 			d.errorf(attr.NameRange, `outcome %q is invalid; use "accept", "quarantine" `+
 				`or "reject"`, outcome)
@@ -144,11 +148,13 @@ func (d *fieldDecoder) decodeSettings(r *rule) {
 		}
 		r.reason = reason
 	}
+	return outcomeOK
 }
 
-// checkConsistency reports settings that contradict each other.
-func (d *fieldDecoder) checkConsistency(r *rule) {
-	if r.outcome == OutcomeReject {
+// checkConsistency reports settings that contradict each other. The
+// checks that depend on the outcome run only when it is valid.
+func (d *fieldDecoder) checkConsistency(r *rule, outcomeOK bool) {
+	if outcomeOK && r.outcome == OutcomeReject {
 		d.unexpected(replyAttrs, "has no effect on a reject, which sends no VLAN or "+
 			"session attributes; remove it")
 		d.unexpected([]string{"allow_no_idevid"}, "has no effect on a reject; remove it")

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,11 +50,18 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.path, "store", "", "path of the registrar store (overrides --data)")
 }
 
-// open opens the selected store.
-func (f *storeFlags) open(ctx context.Context) (*store.Store, error) {
+// open opens the selected store. Unless create is set, the store must
+// exist, so that a mistyped --data does not list an empty new store.
+func (f *storeFlags) open(ctx context.Context, create bool) (*store.Store, error) {
 	path := f.path
 	if path == "" {
 		path = filepath.Join(f.data, registrarStoreName)
+	}
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no registrar store at %s; pass --data DIR or --store PATH",
+				path)
+		}
 	}
 	return store.Open(ctx, path)
 }
@@ -93,7 +101,7 @@ func runDevicesAdd(args []string, stdout, stderr io.Writer) error {
 	d := store.ExpectedDevice{Serial: *serial, Manufacturer: *manufacturer,
 		Tags: splitTags(*tags)}
 	ctx := context.Background()
-	s, err := sf.open(ctx)
+	s, err := sf.open(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -124,7 +132,7 @@ func runDevicesList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx)
+	s, err := sf.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -167,7 +175,7 @@ func runDevicesRemove(args []string, stdout, stderr io.Writer) error {
 		return usageError(fs, "--serial is required")
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx)
+	s, err := sf.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -204,7 +212,7 @@ func runDevicesImport(args []string, stdout, stderr io.Writer) error {
 	}
 	defer f.Close()
 	ctx := context.Background()
-	s, err := sf.open(ctx)
+	s, err := sf.open(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@ func TestDevicesCommands(t *testing.T) {
 		wantStdout string
 		wantStderr string // a part of stderr, or "" for none
 	}{
+		{[]string{"devices", "list", "--data", data}, 1, "",
+			"no registrar store at " + filepath.Join(data, "registrar.db")},
 		{[]string{"devices", "add", "--data", data, "--serial", "A-1", "--manufacturer", "acme",
 			"--tags", "core, lab"}, 0, "added A-1\n", ""},
 		{[]string{"devices", "add", "--serial", "B-2", "--data", data}, 0, "added B-2\n", ""},
