@@ -245,7 +245,8 @@ func (c *Client) conn(idx int) (*serverConn, error) {
 	return c.conns[idx], nil
 }
 
-// Close closes the sockets. Exchange calls in progress fail.
+// Close closes the sockets. Exchange calls in progress fail at their next
+// transmission or time out.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
