@@ -80,6 +80,7 @@ func (l *lab) startRegistrar(t *testing.T, dir string, edit func(*registrar.Opti
 	if err != nil {
 		t.Fatalf("GenerateDomainCA: %v", err)
 	}
+
 	cert, err := registrar.GenerateRegistrarCert(dir, ca, []string{"127.0.0.1"}, now)
 	if err != nil {
 		t.Fatalf("GenerateRegistrarCert: %v", err)
@@ -91,6 +92,7 @@ func (l *lab) startRegistrar(t *testing.T, dir string, edit func(*registrar.Opti
 	if err != nil {
 		t.Fatalf("masaclient.New: %v", err)
 	}
+
 	opts := registrar.Options{
 		DomainCA: ca,
 		Cert:     cert,
@@ -109,6 +111,7 @@ func (l *lab) startRegistrar(t *testing.T, dir string, edit func(*registrar.Opti
 	if err != nil {
 		t.Fatalf("registrar.New: %v", err)
 	}
+
 	srv := &http.Server{Handler: r, ConnContext: r.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second}
 	ln := listen(t)
@@ -201,12 +204,12 @@ func TestBootstrapHTTPSSlowMASA(t *testing.T) {
 		t.Fatalf("Bootstrap: %v", err)
 	}
 	if retries == 0 {
-		t.Errorf("the registrar never answered 202 while the MASA was held")
+		t.Errorf("the registrar never responded 202 while the MASA was held")
 	}
 }
 
 // gatedMASA holds every voucher request until release is closed, so the
-// registrar has to answer 202 first.
+// registrar has to respond 202 first.
 type gatedMASA struct {
 	next    registrar.MASAClient
 	release chan struct{}
@@ -267,7 +270,7 @@ type report struct {
 }
 
 // statusStore is the registrar.Store of the tests: it keeps certificates
-// and status reports in memory and knows no expected devices or cached
+// and status reports in memory and has no expected devices or cached
 // vouchers.
 type statusStore struct {
 	mu        sync.Mutex

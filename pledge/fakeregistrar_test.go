@@ -32,8 +32,11 @@ type fakeRegistrar struct {
 	// editVoucher changes the voucher before the MASA signs it.
 	editVoucher func(v *voucher.Voucher)
 	// voucherStatus, when not zero, is the status of the voucher response,
-	// with a plain-text message.
+	// with errorMessage or a default plain-text message.
 	voucherStatus int
+	errorMessage  string
+	// voucherMedia, when not empty, replaces the voucher's Content-Type.
+	voucherMedia string
 	// caCerts are the certificates of /cacerts; nil means the domain CA.
 	caCerts []*x509.Certificate
 	// csrAttrs is the DER of /csrattrs; nil means 204 No Content.
@@ -88,6 +91,7 @@ func (fr *fakeRegistrar) requestVoucher(w http.ResponseWriter, r *http.Request) 
 	fr.requests = append(fr.requests, body)
 	n := len(fr.requests)
 	fr.mu.Unlock()
+
 	if r.Header.Get("Content-Type") != mediaVoucherCMS ||
 		r.Header.Get("Accept") != mediaVoucherCMS {
 		http.Error(w, "wrong media type", http.StatusUnsupportedMediaType)
@@ -104,7 +108,11 @@ func (fr *fakeRegistrar) requestVoucher(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if fr.voucherStatus != 0 {
-		http.Error(w, "device is not in the inventory", fr.voucherStatus)
+		msg := fr.errorMessage
+		if msg == "" {
+			msg = "device is not in the inventory"
+		}
+		http.Error(w, msg, fr.voucherStatus)
 		return
 	}
 	v := fr.pki.voucherFor(req.Nonce)
@@ -116,7 +124,11 @@ func (fr *fakeRegistrar) requestVoucher(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", mediaVoucherCMS)
+	media := mediaVoucherCMS
+	if fr.voucherMedia != "" {
+		media = fr.voucherMedia
+	}
+	w.Header().Set("Content-Type", media)
 	w.Write(signed)
 }
 
@@ -196,6 +208,7 @@ func (fr *fakeRegistrar) simpleEnroll(w http.ResponseWriter, r *http.Request) {
 	fr.mu.Lock()
 	fr.csr = csr
 	fr.mu.Unlock()
+
 	issuer := fr.issuer
 	if issuer == nil {
 		issuer = fr.pki.domainCA

@@ -78,7 +78,7 @@ func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, er
 			return resp, checkStatus(x, resp)
 		}
 		if attempt >= p.retryLimit() {
-			return nil, fmt.Errorf("%w: %s answered 202 %d times", ErrRetryLimit, x.path,
+			return nil, fmt.Errorf("%w: %s responded 202 %d times", ErrRetryLimit, x.path,
 				attempt+1)
 		}
 		wait := p.retryAfter(resp)

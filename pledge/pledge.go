@@ -120,8 +120,9 @@ type Result struct {
 // Run performs one bootstrapping attempt over s: the voucher request, voucher
 // validation, voucher status telemetry, EST enrollment and enrollment status
 // telemetry (RFC 8995, Sections 5.2 to 5.9). Any failed check aborts the
-// attempt with an error that wraps one of the package's sentinels. A
-// failure after the voucher request is reported to the registrar first.
+// attempt with an error that wraps the check's sentinel, such as
+// ErrNonceMismatch, and an unexpected HTTP status returns a *StatusError. A
+// failure after the voucher arrived is reported to the registrar first.
 func (p *Pledge) Run(ctx context.Context, s Session) (*Result, error) {
 	id, err := p.identity()
 	if err != nil {

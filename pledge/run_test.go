@@ -10,7 +10,9 @@ import (
 	"encoding/asn1"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -285,5 +287,35 @@ func TestRunEnrollStatusSession(t *testing.T) {
 				t.Errorf("enrollstatus (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestRunRegistrarErrorMessageCapped(t *testing.T) {
+	pki := newTestPKI(t)
+	fr := newFakeRegistrar(t, pki)
+	fr.voucherStatus = http.StatusForbidden
+	fr.errorMessage = "\xff" + strings.Repeat("x", 10000)
+	p := pki.pledge()
+	_, err := p.Run(t.Context(), fr.session(t, p))
+	var se *StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("Run error = %v, want a *StatusError", err)
+	}
+	if len(se.Message) != maxErrorMessage {
+		t.Errorf("message length = %d, want %d", len(se.Message), maxErrorMessage)
+	}
+	if !utf8.ValidString(se.Error()) {
+		t.Errorf("error text is not valid UTF-8")
+	}
+}
+
+func TestRunRejectsVoucherMediaType(t *testing.T) {
+	pki := newTestPKI(t)
+	fr := newFakeRegistrar(t, pki)
+	fr.voucherMedia = "application/json"
+	p := pki.pledge()
+	_, err := p.Run(t.Context(), fr.session(t, p))
+	if !errors.Is(err, ErrVoucherMalformed) {
+		t.Fatalf("Run error = %v, want ErrVoucherMalformed", err)
 	}
 }

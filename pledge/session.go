@@ -51,8 +51,9 @@ type Session struct {
 // tunnel client may ignore.
 func NewSession(client *http.Client, baseURL string, cs tls.ConnectionState) (Session,
 	error) {
-	if client == nil {
-		return Session{}, errors.New("pledge: NewSession needs an HTTP client")
+	if client == nil || baseURL == "" {
+		return Session{}, errors.New("pledge: NewSession needs an HTTP client and a base " +
+			"URL, such as https://registrar")
 	}
 	if len(cs.PeerCertificates) == 0 {
 		return Session{}, errNoServerCert

@@ -184,8 +184,11 @@ func TestNewSession(t *testing.T) {
 	if got := s.url(pathCACerts); got != "http://registrar"+pathCACerts {
 		t.Errorf("url = %q", got)
 	}
-	if _, err := NewSession(http.DefaultClient, "", tls.ConnectionState{}); !errors.Is(err,
-		errNoServerCert) {
+	if _, err := NewSession(http.DefaultClient, "http://registrar",
+		tls.ConnectionState{}); !errors.Is(err, errNoServerCert) {
 		t.Errorf("without peer certificates: error = %v, want errNoServerCert", err)
+	}
+	if _, err := NewSession(http.DefaultClient, "", cs); err == nil {
+		t.Errorf("NewSession accepted an empty base URL")
 	}
 }
