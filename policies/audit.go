@@ -30,15 +30,21 @@ func (r *rule) checkVoucher(m MASAFacts) string {
 			}
 		}
 	}
-	if len(r.masa.assertions) == 0 {
+	if len(r.masa.assertions) == 0 && r.masa.nonceless == nil {
 		return ""
 	}
 	if !m.VoucherObtained {
-		return "no voucher was obtained, so its assertion cannot be checked"
+		return "no voucher was obtained, so the rule's voucher criteria cannot be checked"
 	}
-	if !slices.Contains(r.masa.assertions, m.Assertion) {
+	if len(r.masa.assertions) > 0 && !slices.Contains(r.masa.assertions, m.Assertion) {
 		return fmt.Sprintf("voucher assertion %q is not one of %s", m.Assertion,
 			strings.Join(r.masa.assertions, ", "))
+	}
+	if want := r.masa.nonceless; want != nil && *want != m.Nonceless {
+		if m.Nonceless {
+			return "the voucher is nonceless, but the rule sets nonceless_voucher = false"
+		}
+		return "the voucher carries a nonce, but the rule sets nonceless_voucher = true"
 	}
 	return ""
 }

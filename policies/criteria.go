@@ -193,7 +193,7 @@ func (d *fieldDecoder) decodeAuditBlocks(blocks []*hcl.Block) *auditCriteria {
 		return nil
 	}
 	inner := &fieldDecoder{prefix: d.prefix + ": audit_log", attrs: content.Attributes}
-	a := &auditCriteria{}
+	a := &auditCriteria{defRange: blocks[0].DefRange}
 	if n, attr := inner.integer("other_domains", 0, 1<<20); attr != nil {
 		count := int(n)
 		a.otherDomains = &count

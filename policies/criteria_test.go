@@ -72,6 +72,12 @@ func TestCriteria(t *testing.T) {
 		{"assertion other", `assertion = "verified"`, nil, false},
 		{"assertion no voucher", `assertion = "logged"`,
 			func(f *Facts) { f.MASA.VoucherObtained = false }, false},
+		{"voucher with nonce", `nonceless_voucher = false`, nil, true},
+		{"voucher without nonce", `nonceless_voucher = false`,
+			func(f *Facts) { f.MASA.Nonceless = true }, false},
+		{"nonceless voucher wanted", `nonceless_voucher = true`,
+			func(f *Facts) { f.MASA.Nonceless = true }, true},
+		{"nonceless voucher missing", `nonceless_voucher = true`, nil, false},
 		{"all criteria match", "manufacturer = \"acme\"\nmodel = \"EX-*\"\n" +
 			"nas_client = \"lab-*\"\nassertion = \"logged\"", nil, true},
 		{"one criterion fails", "manufacturer = \"acme\"\nmodel = \"EX-*\"\n" +

@@ -90,6 +90,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"skip with assertion", "rule \"r\" {\n  outcome = \"accept\"\n  voucher = \"skip\"\n" +
 			"  assertion = \"logged\"\n}" + def,
 			[]problem{{4, `rule "r": assertion needs a voucher, but voucher = "skip"`}}},
+		{"skip with nonceless voucher", "rule \"r\" {\n  outcome = \"accept\"\n" +
+			"  voucher = \"skip\"\n  nonceless_voucher = true\n}" + def,
+			[]problem{{4, `rule "r": nonceless_voucher needs a voucher, but voucher = "skip"`}}},
+		{"skip with audit log", "rule \"r\" {\n  outcome = \"accept\"\n" +
+			"  voucher = \"skip\"\n  audit_log {\n  }\n}" + def,
+			[]problem{{4, `rule "r": audit_log needs the MASA, but voucher = "skip"`}}},
 		{"bad assertion", "rule \"r\" {\n  outcome = \"accept\"\n  assertion = \"trusted\"\n}" +
 			def,
 			[]problem{{3, `rule "r": assertion "trusted" is invalid; use verified, logged, ` +

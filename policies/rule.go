@@ -62,12 +62,14 @@ type clockRange struct {
 
 type masaCriteria struct {
 	assertions []string
+	nonceless  *bool // whether the voucher must lack a nonce or carry one
 	audit      *auditCriteria
 }
 
 // auditCriteria are the conditions on the MASA audit log. Nil pointers and
 // zero durations are conditions that the rule does not set.
 type auditCriteria struct {
+	defRange            hcl.Range // of the audit_log block, for errors
 	otherDomains        *int
 	noncelessByOthers   *bool
 	arbitraryTruncation *bool
@@ -173,7 +175,7 @@ func (c *clockRange) contains(minute int) bool {
 }
 
 func (m *masaCriteria) isSet() bool {
-	return len(m.assertions) > 0 || m.audit != nil
+	return len(m.assertions) > 0 || m.nonceless != nil || m.audit != nil
 }
 
 // grantsAccess reports whether the outcome lets the device onto the

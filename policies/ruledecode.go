@@ -15,7 +15,7 @@ var (
 	nasAttrs = []string{"nas_client", "nas_identifier", "nas_port", "called_station",
 		"calling_station"}
 	timeAttrs = []string{"not_before", "not_after", "weekdays", "hours", "time_zone"}
-	masaAttrs = []string{"assertion"}
+	masaAttrs = []string{"assertion", "nonceless_voucher"}
 
 	settingAttrs = []string{"voucher", "allow_no_idevid", "outcome", "reason"}
 	replyAttrs   = []string{"vlan", "session_timeout", "termination_action", "filter_id"}
@@ -71,6 +71,7 @@ func decodeRule(body hcl.Body, name string, isDefault bool, defRange hcl.Range) 
 		d.decodeNAS(&r.nas)
 		d.decodeWindow(&r.window)
 		r.masa.assertions = d.assertions()
+		r.masa.nonceless, _ = d.bool("nonceless_voucher")
 	}
 	var auditBlocks []*hcl.Block
 	for _, block := range content.Blocks {
@@ -159,11 +160,10 @@ func (d *fieldDecoder) checkConsistency(r *rule, outcomeOK bool) {
 			"session attributes; remove it")
 		d.unexpected([]string{"allow_no_idevid"}, "has no effect on a reject; remove it")
 	}
-	if r.voucher == VoucherSkip && r.masa.isSet() {
-		if attr := d.attrs["assertion"]; attr != nil {
-			d.errorf(attr.NameRange, `assertion needs a voucher, but voucher = "skip"`)
-		} else {
-			d.errorf(r.defRange, `audit_log needs the MASA, but voucher = "skip"`)
+	if r.voucher == VoucherSkip {
+		d.unexpected(masaAttrs, `needs a voucher, but voucher = "skip"`)
+		if r.masa.audit != nil {
+			d.errorf(r.masa.audit.defRange, `audit_log needs the MASA, but voucher = "skip"`)
 		}
 	}
 	if expected := r.device.expected; expected != nil && !*expected &&
