@@ -153,6 +153,9 @@ func newSignedObject(sd *signedData) (*SignedObject, error) {
 		return nil, err
 	}
 	obj.Certificates = certs
+	if _, _, err := obj.signerMatcher(); err != nil {
+		return nil, err
+	}
 	if err := obj.parseAttributes(); err != nil {
 		return nil, err
 	}

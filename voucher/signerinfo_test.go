@@ -168,3 +168,28 @@ func TestParseSignedTwoSigners(t *testing.T) {
 		t.Errorf("ParseSigned with two SignerInfos = %v, want ErrMalformed", err)
 	}
 }
+
+func TestParseSignedInvalidSignerIdentifier(t *testing.T) {
+	pki := newTestPKI(t, elliptic.P256())
+	sids := map[string]asn1.RawValue{
+		"context tag 1":           {Class: asn1.ClassContextSpecific, Tag: 1, Bytes: []byte{1}},
+		"integer":                 {Class: asn1.ClassUniversal, Tag: asn1.TagInteger, Bytes: []byte{1}},
+		"sequence without serial": {Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true},
+	}
+	for name, sid := range sids {
+		t.Run(name, func(t *testing.T) {
+			si := &signerInfo{Version: 1, SID: sid,
+				DigestAlgorithm:    pkix.AlgorithmIdentifier{Algorithm: oidSHA256},
+				SignatureAlgorithm: pkix.AlgorithmIdentifier{Algorithm: oidECDSAWithSHA256},
+				Signature:          []byte{0}}
+			der, err := encodeSignedData(OIDAnimaJSONVoucher, []byte(testContent), si,
+				[]*x509.Certificate{pki.leaf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ParseSigned(der); !errors.Is(err, ErrMalformed) {
+				t.Errorf("ParseSigned = %v, want ErrMalformed", err)
+			}
+		})
+	}
+}

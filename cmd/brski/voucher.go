@@ -285,7 +285,7 @@ var attributeNames = map[string]string{
 	"0.9.2342.19200300.100.1.25": "DC",
 }
 
-// formatName prints a DER Name most specific attribute first, as
+// formatName returns a DER Name as text, most specific attribute first as
 // RFC 4514 does, with the short names of attributeNames.
 func formatName(der []byte) string {
 	var rdns pkix.RDNSequence
