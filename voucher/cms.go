@@ -15,7 +15,7 @@ import (
 const MediaType = "application/voucher-cms+json"
 
 // OIDAnimaJSONVoucher is id-ct-animaJSONVoucher, the eContentType of a
-// signed voucher (RFC 8366, Section 8.3.2).
+// signed voucher (RFC 8366, Section 5.4).
 var OIDAnimaJSONVoucher = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 40}
 
 // Object identifiers of RFC 5652 and the algorithms that vouchers use.
