@@ -13,8 +13,9 @@ var _ pae.Sender = (*Conn)(nil)
 // Serve reads EAPOL frames from conn and passes those for this port to the
 // PAE until reading fails. A frame that does not parse goes to onMalformed,
 // when it is set, and reading goes on. Frames to a unicast address other
-// than the interface's own are dropped. Serve returns the read error, which
-// matches net.ErrClosed after conn.Close.
+// than the interface's own are dropped. The ENETDOWN error that the socket
+// reports once when the interface goes down does not end Serve. Serve
+// returns other read errors, which match net.ErrClosed after conn.Close.
 //
 // TODO: Serve does not watch the link state. The caller reports it with
 // Port.LinkUp and Port.LinkDown, for example from netlink link updates.
@@ -30,6 +31,8 @@ func Serve(conn *Conn, port *pae.Port, onMalformed func(*MalformedFrameError)) e
 				onMalformed(malformed)
 			}
 			continue
+		case isLinkDown(err):
+			continue // reported once when the interface goes down
 		case err != nil:
 			return err
 		}

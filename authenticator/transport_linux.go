@@ -3,6 +3,7 @@
 package authenticator
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -129,3 +130,7 @@ func (c *Conn) Close() error {
 	c.closed.Store(true)
 	return c.conn.Close()
 }
+
+// isLinkDown reports whether err is the ENETDOWN that an AF_PACKET socket
+// returns once after its interface went down.
+func isLinkDown(err error) bool { return errors.Is(err, unix.ENETDOWN) }
