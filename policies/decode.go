@@ -88,8 +88,9 @@ func LoadFiles(paths ...string) (*Policy, error) {
 
 // Decode decodes a policy from body, which must contain only the blocks
 // of BodySchema. filename names the source in the error about a missing
-// default block when body carries no file name itself. Decode reports every problem that it finds and returns a
-// nil Policy when there is any error.
+// default block when body carries no file name itself. Decode reports
+// every problem that it finds and returns a nil Policy when there is any
+// error.
 func Decode(body hcl.Body, filename string) (*Policy, hcl.Diagnostics) {
 	return decodeBodies([]hcl.Body{body}, filename)
 }
