@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
 	"testing"
 
 	"layeh.com/radius"
@@ -138,6 +139,31 @@ func FuzzAttributes(f *testing.F) {
 		}
 		if !bytes.Equal(out[headerLen:], attrs) {
 			t.Fatalf("round trip %x, want %x", out[headerLen:], attrs)
+		}
+	})
+}
+
+// FuzzParseClientsHCL decodes client blocks from arbitrary HCL and
+// validates them. Errors are expected, panics are not.
+func FuzzParseClientsHCL(f *testing.F) {
+	src, err := os.ReadFile("testdata/clients.hcl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(src)
+	f.Add([]byte(`client "a" { address = "::1/129" secret = "x" tunnel_tag = 99 }`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfgs, err := ParseClientsHCL(src, "fuzz.hcl")
+		if err != nil {
+			return
+		}
+		for _, c := range cfgs {
+			if err := c.Validate(); err != nil {
+				var ce *ConfigError
+				if !errors.As(err, &ce) {
+					t.Fatalf("Validate error %v is not a *ConfigError", err)
+				}
+			}
 		}
 	})
 }
