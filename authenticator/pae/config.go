@@ -53,7 +53,8 @@ type Config struct {
 	SupplicantTimeout time.Duration
 
 	// ServerTimeout bounds one Backend.Exchange, retransmissions to the
-	// server included, serverTimeout. Default 30 s.
+	// server included, serverTimeout. Default 30 s. It is a context
+	// deadline, so it runs on the system clock and not on Clock.
 	ServerTimeout time.Duration
 
 	// MaxRequests is how many times one EAP-Request is sent again before the

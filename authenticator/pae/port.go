@@ -177,13 +177,17 @@ func (a *announcement) stop() {
 }
 
 // HandleFrame processes one EAPOL PDU that src sent. PDUs of other types
-// than EAP-Packet, EAPOL-Start and EAPOL-Logoff are dropped, as are all PDUs
-// while the port is down.
+// than EAP-Packet, EAPOL-Start and EAPOL-Logoff are dropped, as are PDUs
+// from group addresses and all PDUs while the port is down.
 func (p *Port) HandleFrame(src net.HardwareAddr, pdu *eapol.PDU) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.up {
 		p.dropped(src, "port is down")
+		return
+	}
+	if len(src) != 6 || src[0]&1 != 0 {
+		p.dropped(src, "source is not a unicast MAC address")
 		return
 	}
 	s := p.sessions[string(src)]

@@ -114,7 +114,8 @@ func (p *Port) onLogoff(s *session, src net.HardwareAddr) {
 	p.end(s, ReasonLogoff, nil)
 }
 
-// onEAP relays an EAP-Response to the last request of the session. A Response/Identity to the port's announcement starts a session.
+// onEAP relays an EAP-Response to the last request of the session. A
+// Response/Identity to the port's announcement starts a session.
 func (p *Port) onEAP(s *session, src net.HardwareAddr, eap []byte) {
 	h, err := parseEAP(eap)
 	if err != nil {
