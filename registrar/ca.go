@@ -55,11 +55,11 @@ type DomainCA struct {
 func LoadDomainCA(certFile, keyFile string) (*DomainCA, error) {
 	chain, err := readCertificates(certFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registrar: domain CA: %w", err)
 	}
 	key, err := readPrivateKey(keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registrar: domain CA: %w", err)
 	}
 	ca := chain[0]
 	if !ca.IsCA || ca.KeyUsage&x509.KeyUsageCertSign == 0 {
@@ -147,11 +147,11 @@ func (rc *RegistrarCert) TLSCertificate() tls.Certificate {
 func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 	chain, err := readCertificates(certFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registrar: registrar certificate: %w", err)
 	}
 	key, err := readPrivateKey(keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registrar: registrar certificate: %w", err)
 	}
 	if !samePublicKey(chain[0].PublicKey, key.Public()) {
 		return nil, fmt.Errorf("registrar: %s does not contain the private key of the "+

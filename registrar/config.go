@@ -18,7 +18,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultListen  = "127.0.0.1:8443"
-	DefaultDataDir = "brski-data"
+	DefaultDataDir = "data"
 )
 
 // DefaultHostnames are the names in a generated registrar certificate.
@@ -31,7 +31,7 @@ type Config struct {
 	// Listen is the HTTPS address, default 127.0.0.1:8443.
 	Listen string `hcl:"listen,optional"`
 	// DataDir holds the store, the generated domain CA and the generated
-	// registrar certificate, default "brski-data".
+	// registrar certificate, default "data" as for "brski devices".
 	DataDir string `hcl:"data_dir,optional"`
 	// Hostnames are the DNS names and IP addresses of a generated
 	// registrar certificate, default localhost, 127.0.0.1 and ::1.

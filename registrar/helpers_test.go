@@ -36,7 +36,7 @@ default {
 }
 `
 
-func parsePolicy(t *testing.T, src string) *policies.Policy {
+func parsePolicy(t testing.TB, src string) *policies.Policy {
 	t.Helper()
 	f, diags := hclparse.NewParser().ParseHCL([]byte(src), "test.hcl")
 	if diags.HasErrors() {
@@ -57,7 +57,7 @@ type testDomain struct {
 	cert *RegistrarCert
 }
 
-func newTestDomain(t *testing.T) *testDomain {
+func newTestDomain(t testing.TB) *testDomain {
 	t.Helper()
 	dir := t.TempDir()
 	now := time.Now()
@@ -126,7 +126,7 @@ func (ca *testCA) issue(t *testing.T, key crypto.Signer, serial string,
 	return cert
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -136,7 +136,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 }
 
 // newCSR returns a DER PKCS #10 request for key.
-func newCSR(t *testing.T, key crypto.Signer, subject pkix.Name) []byte {
+func newCSR(t testing.TB, key crypto.Signer, subject pkix.Name) []byte {
 	t.Helper()
 	der, err := x509.CreateCertificateRequest(rand.Reader,
 		&x509.CertificateRequest{Subject: subject}, key)

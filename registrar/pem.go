@@ -14,14 +14,15 @@ import (
 )
 
 // readCertificates returns the CERTIFICATE blocks of a PEM file in order.
+// Its errors name the file, and callers add the package prefix.
 func readCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("registrar: read certificates: %w", err)
+		return nil, fmt.Errorf("read certificates: %w", err)
 	}
 	certs, err := parseCertificatesPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("registrar: %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return certs, nil
 }
@@ -54,11 +55,11 @@ func parseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
 func readPrivateKey(path string) (crypto.Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("registrar: read private key: %w", err)
+		return nil, fmt.Errorf("read private key: %w", err)
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("registrar: %s: no PEM block found", path)
+		return nil, fmt.Errorf("%s: no PEM block found", path)
 	}
 	var key any
 	switch block.Type {
@@ -70,11 +71,11 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("registrar: %s: invalid %s: %w", path, block.Type, err)
+		return nil, fmt.Errorf("%s: invalid %s: %w", path, block.Type, err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("registrar: %s: key type %T cannot sign", path, key)
+		return nil, fmt.Errorf("%s: key type %T cannot sign", path, key)
 	}
 	return signer, nil
 }

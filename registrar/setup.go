@@ -3,7 +3,10 @@ package registrar
 import (
 	"crypto/tls"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/brski-eap/brski/masaclient"
 )
@@ -37,6 +40,43 @@ func (c *Config) Options(st Store, now time.Time) (Options, error) {
 	opts.PendingTTL, _ = parseDuration(c.PendingTTL)
 	opts.LDevIDValidity, _ = parseDuration(c.LDevIDValidity)
 	return opts, nil
+}
+
+// CheckFiles reads the certificate and key files that the configuration
+// names, without generating anything, and reports each file that is
+// missing or invalid at its block.
+func (c *Config) CheckFiles() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, kp := range []struct {
+		name string
+		cfg  *KeyPairConfig
+	}{{"domain_ca", c.DomainCA}, {"registrar_cert", c.RegistrarCert}} {
+		if kp.cfg == nil {
+			continue
+		}
+		var err error
+		if kp.name == "domain_ca" {
+			_, err = LoadDomainCA(kp.cfg.Cert, kp.cfg.Key)
+		} else {
+			_, err = LoadRegistrarCert(kp.cfg.Cert, kp.cfg.Key)
+		}
+		if err != nil {
+			diags = append(diags, errorAt(kp.cfg.DefRange, "%s: %s", kp.name,
+				strings.TrimPrefix(err.Error(), "registrar: ")))
+		}
+	}
+	for _, mc := range c.Manufacturers {
+		if _, err := mc.load(); err != nil {
+			diags = append(diags, errorAt(mc.DefRange, "%s",
+				strings.TrimPrefix(err.Error(), "registrar: ")))
+		}
+	}
+	if mc := c.MASAClient; mc != nil && mc.Trust != "" {
+		if _, err := readCertificates(mc.Trust); err != nil {
+			diags = append(diags, errorAt(mc.DefRange, "masa_client: trust: %v", err))
+		}
+	}
+	return diags
 }
 
 func (c *Config) domainCA(now time.Time) (*DomainCA, error) {

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/registrar"
 )
 
@@ -25,6 +27,31 @@ func init() {
 		Summary: "run the BRSKI registrar and EST server over HTTPS",
 		Run:     runRegistrar,
 	})
+	registerConfigKind(configKind{
+		Name: "registrar",
+		Markers: []string{"manufacturer", "masa_client", "domain_ca", "registrar_cert",
+			"voucher_wait", "retry_after", "pending_ttl", "ldevid_validity", "policy_files",
+			"hostnames"},
+		Embeds: []string{"policy"},
+		Check:  checkRegistrarConfig,
+	})
+}
+
+// checkRegistrarConfig decodes a registrar file with its policy and reads
+// the certificate files that it names.
+func checkRegistrarConfig(path string, file *hcl.File) hcl.Diagnostics {
+	cfg, err := registrar.ParseConfig(path, file.Bytes)
+	var ce *registrar.ConfigError
+	var le *policies.LoadError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Diagnostics
+	case errors.As(err, &le):
+		return le.Diagnostics
+	case err != nil:
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error()}}
+	}
+	return cfg.CheckFiles()
 }
 
 // registrarShutdownTimeout bounds the wait for active requests at shutdown.
