@@ -179,6 +179,31 @@ func TestDecodeErrors(t *testing.T) {
 		{"reason control character", "rule \"r\" {\n  outcome = \"accept\"\n" +
 			"  reason = \"a\\tb\"\n}" + def,
 			[]problem{{3, `rule "r": reason contains a control character`}}},
+		{"string expected", "rule \"r\" {\n  outcome = [\"accept\"]\n}" + def,
+			[]problem{{2, `rule "r": outcome must be a string, not tuple`}}},
+		{"bool expected", "rule \"r\" {\n  outcome = \"accept\"\n  expected = \"yes\"\n}" +
+			def,
+			[]problem{{3, `rule "r": expected must be true or false, not string`}}},
+		{"variable", "rule \"r\" {\n  outcome = \"accept\"\n  model = var.x\n}" + def,
+			[]problem{{3, `Variables not allowed`}}},
+		{"bad termination action", "rule \"r\" {\n  outcome = \"accept\"\n" +
+			"  session_timeout = 60\n  termination_action = \"reboot\"\n}" + def,
+			[]problem{{4, `rule "r": termination_action "reboot" is invalid; use ` +
+				`"default" or "radius-request"`}}},
+		{"empty filter id", "rule \"r\" {\n  outcome = \"accept\"\n  filter_id = \"\"\n}" +
+			def,
+			[]problem{{3, `rule "r": filter_id is empty; remove it or name a filter`}}},
+		{"empty manufacturer", "rule \"r\" {\n  outcome = \"accept\"\n" +
+			"  manufacturer = [\"acme\", \" \"]\n}" + def,
+			[]problem{{3, `rule "r": manufacturer contains an empty string`}}},
+		{"empty rule name", "rule \"\" {\n  outcome = \"accept\"\n}" + def,
+			[]problem{{1, `rule "": the rule name is empty; name the rule, such as ` +
+				`rule "lab-switches"`}}},
+		{"attribute without value", "rule \"r\" {\n  outcome = \"accept\"\n" +
+			"  attribute \"X\" {\n  }\n}" + def,
+			[]problem{{3, `Missing required argument`}}},
+		{"huge vlan", "rule \"r\" {\n  outcome = \"accept\"\n  vlan = 1e30\n}" + def,
+			[]problem{{3, `rule "r": vlan 1e+30 is out of range 1-4094`}}},
 		{"unknown attribute", "rule \"r\" {\n  outcome = \"accept\"\n  vlna = 3\n}" + def,
 			[]problem{{3, `Unsupported argument`}}},
 	}
