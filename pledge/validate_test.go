@@ -191,3 +191,29 @@ func TestVerifyVoucherRegistrarChain(t *testing.T) {
 		t.Errorf("with the intermediate: %v", err)
 	}
 }
+
+func FuzzVerifyVoucher(f *testing.F) {
+	pki := newTestPKI(f)
+	nonce := []byte("0123456789abcdef")
+	good := sign(f, pki.voucherFor(nonce), pki.masa)
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Add([]byte(`{"ietf-voucher:voucher":{}}`))
+	want := Expected{Nonce: nonce, SerialNumber: testDeviceSerial, IDevID: pki.idevid.cert,
+		RegistrarCert: pki.registrar.cert}
+	p := pki.pledge()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vv, err := p.VerifyVoucher(data, want)
+		if err != nil {
+			for _, s := range validationErrors {
+				if errors.Is(err, s) {
+					return
+				}
+			}
+			t.Fatalf("error %v wraps no sentinel", err)
+		}
+		if !bytes.Equal(vv.Voucher.Nonce, nonce) || vv.PinnedDomainCert == nil {
+			t.Fatalf("accepted voucher with nonce %x", vv.Voucher.Nonce)
+		}
+	})
+}
