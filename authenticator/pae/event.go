@@ -51,10 +51,13 @@ const (
 
 // Event is something that happened on a port, for logs and counters.
 type Event struct {
-	Kind   EventKind
-	Port   string
-	MAC    net.HardwareAddr
-	VLAN   string // of EventAuthorized
-	Reason string // of EventSessionEnded and EventFrameDropped
-	Err    error
+	Kind EventKind
+	Port string
+	MAC  net.HardwareAddr
+	// SessionID is the Acct-Session-Id of the session that the event
+	// belongs to, or "" for events of the port or of dropped frames.
+	SessionID string
+	VLAN      string // of EventAuthorized
+	Reason    string // of EventSessionEnded and EventFrameDropped
+	Err       error
 }

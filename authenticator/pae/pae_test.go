@@ -245,8 +245,12 @@ func TestStartToAccept(t *testing.T) {
 	}
 	h.requireState(t, macA, "authenticated", true)
 	h.requireCalls(t, `authorize p1 02:00:00:00:00:0a "10"`)
-	if e := h.lastEvent(t, EventAuthorized); e.VLAN != "10" || !sameMAC(e.MAC, macA) {
+	e := h.lastEvent(t, EventAuthorized)
+	if e.VLAN != "10" || !sameMAC(e.MAC, macA) {
 		t.Errorf("authorized event = %+v, want VLAN 10 for %v", e, macA)
+	}
+	if e.SessionID != call.req.SessionID {
+		t.Errorf("authorized event SessionID = %q, want %q", e.SessionID, call.req.SessionID)
 	}
 }
 

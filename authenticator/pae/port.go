@@ -135,7 +135,7 @@ func (p *Port) linkDown() {
 	p.announce.stop()
 	for _, s := range p.sessions {
 		p.drop(s)
-		p.observe(Event{Kind: EventSessionEnded, MAC: s.mac, Reason: ReasonLinkDown})
+		p.observeSession(s, Event{Kind: EventSessionEnded, Reason: ReasonLinkDown})
 	}
 	if err := p.ctl.Lock(p.name); err != nil {
 		p.observe(Event{Kind: EventPortError, Err: err})
@@ -219,7 +219,7 @@ func (p *Port) newSession(mac net.HardwareAddr) *session {
 		id:  newSessionID(),
 	}
 	p.sessions[string(mac)] = s
-	p.observe(Event{Kind: EventSessionStarted, MAC: s.mac})
+	p.observeSession(s, Event{Kind: EventSessionStarted})
 	return s
 }
 
@@ -239,6 +239,12 @@ func (p *Port) send(dst net.HardwareAddr, eap []byte) {
 
 func (p *Port) dropped(mac net.HardwareAddr, reason string) {
 	p.observe(Event{Kind: EventFrameDropped, MAC: mac, Reason: reason})
+}
+
+func (p *Port) observeSession(s *session, e Event) {
+	e.MAC = s.mac
+	e.SessionID = s.id
+	p.observe(e)
 }
 
 func (p *Port) observe(e Event) {

@@ -7,7 +7,7 @@ import "time"
 func (p *Port) accept(s *session, reply BackendReply) {
 	if err := p.authorize(s, reply.VLAN); err != nil {
 		p.send(s.mac, resultPacket(eapFailure, s.responseID))
-		p.observe(Event{Kind: EventPortError, MAC: s.mac, Err: err})
+		p.observeSession(s, Event{Kind: EventPortError, Err: err})
 		p.end(s, ReasonPortError, err)
 		return
 	}
@@ -15,7 +15,7 @@ func (p *Port) accept(s *session, reply BackendReply) {
 	s.state = stateAuthenticated
 	s.radius = nil
 	s.lastRequest = nil
-	p.observe(Event{Kind: EventAuthorized, MAC: s.mac, VLAN: s.vlan})
+	p.observeSession(s, Event{Kind: EventAuthorized, VLAN: s.vlan})
 	switch {
 	case reply.SessionTimeout > 0:
 		s.reauth = reply.TerminationAction == TerminationRADIUSRequest
@@ -48,7 +48,7 @@ func (p *Port) reject(s *session, reply BackendReply) {
 	s.state = stateHeld
 	s.radius = nil
 	s.lastRequest = nil
-	p.observe(Event{Kind: EventRejected, MAC: s.mac})
+	p.observeSession(s, Event{Kind: EventRejected})
 	p.schedule(s, p.cfg.QuietPeriod)
 }
 
@@ -74,7 +74,7 @@ func (p *Port) deauthorize(s *session) {
 		err = p.ctl.Deauthorize(p.name, s.mac)
 	}
 	if err != nil {
-		p.observe(Event{Kind: EventPortError, MAC: s.mac, Err: err})
+		p.observeSession(s, Event{Kind: EventPortError, Err: err})
 	}
 }
 
@@ -82,7 +82,7 @@ func (p *Port) deauthorize(s *session) {
 func (p *Port) end(s *session, reason string, err error) {
 	p.deauthorize(s)
 	p.drop(s)
-	p.observe(Event{Kind: EventSessionEnded, MAC: s.mac, Reason: reason, Err: err})
+	p.observeSession(s, Event{Kind: EventSessionEnded, Reason: reason, Err: err})
 }
 
 // drop removes the session without touching the port.
@@ -137,7 +137,7 @@ func (p *Port) onTimer(s *session) {
 			p.end(s, ReasonSessionTimeout, nil)
 			return
 		}
-		p.observe(Event{Kind: EventReauthenticating, MAC: s.mac})
+		p.observeSession(s, Event{Kind: EventReauthenticating})
 		p.connect(s)
 	case stateHeld:
 		p.connect(s)

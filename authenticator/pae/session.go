@@ -96,7 +96,7 @@ func (p *Port) onStart(s *session, src net.HardwareAddr) {
 	case s.state == stateHeld:
 		p.dropped(src, "EAPOL-Start in the quiet period")
 	case s.state == stateAuthenticated:
-		p.observe(Event{Kind: EventReauthenticating, MAC: s.mac})
+		p.observeSession(s, Event{Kind: EventReauthenticating})
 		p.connect(s)
 	case s.waiting:
 		p.dropped(src, "EAPOL-Start while the server decides")
