@@ -21,7 +21,8 @@ import (
 )
 
 // Policy is an ordered list of rules and a default. It is immutable once
-// loaded, so one Policy may serve concurrent evaluations.
+// loaded, so one Policy may serve concurrent evaluations. Only LoadFiles
+// and Decode make a usable Policy, and the zero value panics when used.
 type Policy struct {
 	rules []*rule
 	def   *rule
