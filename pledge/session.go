@@ -200,6 +200,9 @@ func (sp *serverPin) verify(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errNoServerCert
 	}
+	if err := checkSignatures(cs.PeerCertificates); err != nil {
+		return err
+	}
 	leaf := cs.PeerCertificates[0]
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
@@ -212,6 +215,27 @@ func (sp *serverPin) verify(cs tls.ConnectionState) error {
 		return fmt.Errorf("pledge: registrar presented a different TLS certificate "+
 			"(subject %q) than on the first connection (subject %q)",
 			leaf.Subject.String(), sp.leaf.Subject.String())
+	}
+	return nil
+}
+
+// checkSignatures validates the signature of each presented certificate
+// whose issuer follows it in the chain, and the self-signature of a
+// self-issued last certificate. RFC 8995, Section 5.1 requires this even
+// though no trust anchor can validate the chain yet.
+func checkSignatures(certs []*x509.Certificate) error {
+	for i, c := range certs {
+		var err error
+		switch {
+		case i+1 < len(certs) && bytes.Equal(c.RawIssuer, certs[i+1].RawSubject):
+			err = c.CheckSignatureFrom(certs[i+1])
+		case i+1 == len(certs) && bytes.Equal(c.RawIssuer, c.RawSubject):
+			err = c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
+		}
+		if err != nil {
+			return fmt.Errorf("pledge: registrar TLS certificate %d (subject %q) has an "+
+				"invalid signature: %w", i, c.Subject.String(), err)
+		}
 	}
 	return nil
 }

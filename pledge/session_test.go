@@ -69,6 +69,38 @@ func TestServerPin(t *testing.T) {
 	}
 }
 
+func TestCheckSignatures(t *testing.T) {
+	pki := newTestPKI(t)
+	forged := *pki.registrar.cert
+	forged.Signature = append([]byte(nil), forged.Signature...)
+	forged.Signature[len(forged.Signature)-1] ^= 0xff
+	selfSigned := newRootCA(t, "self-signed registrar").cert
+	forgedSelf := *selfSigned
+	forgedSelf.Signature = append([]byte(nil), forgedSelf.Signature...)
+	forgedSelf.Signature[len(forgedSelf.Signature)-1] ^= 0xff
+	tests := []struct {
+		name  string
+		certs []*x509.Certificate
+		ok    bool
+	}{
+		{"leaf and issuer", []*x509.Certificate{pki.registrar.cert, pki.domainCA.cert}, true},
+		{"leaf without issuer", []*x509.Certificate{pki.registrar.cert}, true},
+		{"self-signed", []*x509.Certificate{selfSigned}, true},
+		{"unrelated extra certificate", []*x509.Certificate{pki.registrar.cert,
+			pki.factory.cert}, true},
+		{"forged leaf", []*x509.Certificate{&forged, pki.domainCA.cert}, false},
+		{"forged self-signed", []*x509.Certificate{&forgedSelf}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkSignatures(tt.certs)
+			if (err == nil) != tt.ok {
+				t.Errorf("checkSignatures error = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
 func TestSameOrigin(t *testing.T) {
 	first := &http.Request{URL: mustURL(t, "https://127.0.0.1:8443/.well-known/est/cacerts")}
 	tests := []struct {
