@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/brski-eap/brski/masa"
+	"github.com/brski-eap/brski/registrar"
+	"github.com/brski-eap/brski/store"
+)
+
+// Lab layout written by "brski init". Later commands and the docs rely on
+// these names.
+const (
+	labManufacturer  = "labvendor"
+	labMASAListen    = "127.0.0.1:9443"
+	labMASAURL       = "https://localhost:9443"
+	labRegistrarAddr = "127.0.0.1:8443"
+	labRADIUSAddr    = "127.0.0.1:1812"
+	labEnrolledVLAN  = 100
+)
+
+func init() {
+	register(command{
+		Name:    "init",
+		Summary: "create a complete lab: factory, devices, MASA, registrar and policy",
+		Run:     runInit,
+	})
+}
+
+func runInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("init", stderr)
+	devices := fs.Int("devices", 3, "number of IDevIDs to mint")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: brski init DIR [--devices N]")
+		fs.PrintDefaults()
+	}
+	dir, rest := splitPositional(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if dir == "" && fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	if dir == "" {
+		fs.Usage()
+		return &exitError{code: 2, err: errors.New("brski init: missing DIR")}
+	}
+	if *devices < 0 || *devices > 10000 {
+		return fmt.Errorf("--devices %d is out of range; use 0 to 10000", *devices)
+	}
+	lab, err := createLab(dir, *devices)
+	if err != nil {
+		return err
+	}
+	printNextSteps(stdout, lab)
+	return nil
+}
+
+// splitPositional takes the first argument that is not a flag, so that both
+// "init DIR --devices 2" and "init --devices 2 DIR" work.
+func splitPositional(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// lab describes the files that createLab wrote.
+type lab struct {
+	Dir     string
+	Serials []string
+}
+
+func createLab(dir string, devices int) (*lab, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("directory %s is not empty; choose a new directory", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return nil, err
+	}
+	factory, err := masa.InitFactory(filepath.Join(dir, "factory"), labManufacturer, labMASAURL)
+	if err != nil {
+		return nil, err
+	}
+	l := &lab{Dir: dir}
+	for i := 1; i <= devices; i++ {
+		serial := fmt.Sprintf("LAB-%04d", i)
+		if _, err := factory.Mint(serial, "lab-switch"); err != nil {
+			return nil, err
+		}
+		l.Serials = append(l.Serials, serial)
+	}
+	// Pledges trust the factory CA, which issues the MASA's voucher-signing
+	// certificate.
+	caPEM, err := os.ReadFile(filepath.Join(dir, "factory", masa.FactoryCAFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "masa-trust.pem"), caPEM, 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := registrar.GenerateDomainCA(filepath.Join(dir, "domain"), time.Now()); err != nil {
+		return nil, err
+	}
+	if err := writeSecret(filepath.Join(dir, "radius-secret")); err != nil {
+		return nil, err
+	}
+	if err := writeLabConfigs(dir); err != nil {
+		return nil, err
+	}
+	if err := registerLabDevices(filepath.Join(dir, "data", "registrar.db"), l.Serials); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func writeSecret(path string) error {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600)
+}
+
+func writeLabConfigs(dir string) error {
+	masaHCL := fmt.Sprintf(`# MASA of the lab's virtual factory. docs/masa.md describes each field.
+listen        = %q
+factory_dir   = "factory"
+data_dir      = "data/masa"
+rate_interval = "1m"
+assertion     = "logged"
+`, labMASAListen)
+	registrarHCL := fmt.Sprintf(`# Registrar of the lab domain. docs/configuration.md describes each field.
+listen   = %q
+data_dir = "data"
+
+domain_ca {
+  cert = "domain/%s"
+  key  = "domain/%s"
+}
+
+# The lab's factory. Its CA issues the IDevIDs, the MASA voucher-signing
+# certificate and the MASA's TLS certificate.
+manufacturer %q {
+  ca         = "factory/%s"
+  masa_trust = "masa-trust.pem"
+}
+
+masa_client {
+  trust = "factory/%s"
+}
+
+radius {
+  listen = %q
+
+  client "localhost" {
+    address     = "127.0.0.1"
+    secret_file = "radius-secret"
+  }
+}
+
+# The lab's devices are in the expected-devices list (brski devices list).
+rule "lab-devices" {
+  manufacturer = %q
+  expected     = true
+  audit_log {
+    other_domains = 0
+  }
+  outcome = "accept"
+  vlan    = %d
+  reason  = "lab device in the expected-devices list"
+}
+
+default {
+  outcome = "reject"
+  reason  = "device is not in the expected-devices list"
+}
+`, labRegistrarAddr, registrar.DomainCACertFile, registrar.DomainCAKeyFile,
+		labManufacturer, masa.FactoryCAFile, masa.FactoryCAFile, labRADIUSAddr,
+		labManufacturer, labEnrolledVLAN)
+	if err := os.WriteFile(filepath.Join(dir, "masa.hcl"), []byte(masaHCL), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "registrar.hcl"), []byte(registrarHCL), 0o644)
+}
+
+func registerLabDevices(path string, serials []string) error {
+	ctx := context.Background()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, serial := range serials {
+		d := store.ExpectedDevice{Serial: serial, Manufacturer: labManufacturer,
+			Tags: []string{"lab"}}
+		if err := st.AddExpectedDevice(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printNextSteps(w io.Writer, l *lab) {
+	fmt.Fprintf(w, "created lab in %s with %d devices\n\n", l.Dir, len(l.Serials))
+	fmt.Fprintln(w, "next, in separate terminals:")
+	fmt.Fprintf(w, "  brski masa --config %s\n", filepath.Join(l.Dir, "masa.hcl"))
+	fmt.Fprintf(w, "  brski registrar --config %s\n", filepath.Join(l.Dir, "registrar.hcl"))
+	if len(l.Serials) > 0 {
+		dev := filepath.Join(l.Dir, "factory", "devices", l.Serials[0])
+		fmt.Fprintf(w, "  brski pledge --idevid %s --key %s \\\n", filepath.Join(dev, "idevid.pem"),
+			filepath.Join(dev, "key.pem"))
+		fmt.Fprintf(w, "      --masa-trust %s --registrar https://%s --out %s\n",
+			filepath.Join(l.Dir, "masa-trust.pem"), labRegistrarAddr,
+			filepath.Join(l.Dir, "pledges", l.Serials[0]))
+	}
+}
