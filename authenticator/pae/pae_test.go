@@ -61,7 +61,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if err := port.LinkUp(); err != nil {
 		t.Fatalf("LinkUp: %v", err)
 	}
-	f := h.tx.next(t)
+	f := h.frame(t)
 	if !sameMAC(f.dst, eapol.PAEGroupAddress()) || f.eap[0] != eapRequest || f.eap[4] != 1 {
 		t.Fatalf("announcement = %x to %v, want Request/Identity to the group", f.eap, f.dst)
 	}
@@ -82,10 +82,20 @@ func (h *harness) eap(mac net.HardwareAddr, eap []byte) {
 		Body: eap})
 }
 
+// frame waits for the next transmitted frame and then for the port lock.
+// The PAE sends only while it holds the lock, so once the lock is free the
+// handler that sent the frame has finished, timers included.
+func (h *harness) frame(t *testing.T) sentFrame {
+	t.Helper()
+	f := h.tx.next(t)
+	h.port.Sessions()
+	return f
+}
+
 // requestTo waits for an EAP-Request to mac and returns it.
 func (h *harness) requestTo(t *testing.T, mac net.HardwareAddr) []byte {
 	t.Helper()
-	f := h.tx.next(t)
+	f := h.frame(t)
 	if !sameMAC(f.dst, mac) {
 		t.Fatalf("frame to %v, want %v", f.dst, mac)
 	}
@@ -116,7 +126,7 @@ func (h *harness) authenticate(t *testing.T, mac net.HardwareAddr, accept Backen
 	call := h.connect(t, mac)
 	accept.Code = ReplyAccept
 	call.reply <- exchangeResult{reply: accept}
-	if f := h.tx.next(t); f.eap[0] != eapSuccess {
+	if f := h.frame(t); f.eap[0] != eapSuccess {
 		t.Fatalf("after Accept sent %x, want EAP-Success", f.eap)
 	}
 }
@@ -239,7 +249,7 @@ func TestStartToAccept(t *testing.T) {
 	}
 
 	second.reply <- exchangeResult{reply: BackendReply{Code: ReplyAccept, VLAN: "10"}}
-	f := h.tx.next(t)
+	f := h.frame(t)
 	if diff := cmp.Diff(resultPacket(eapSuccess, 42), f.eap); diff != "" {
 		t.Errorf("EAP-Success mismatch (-want +got):\n%s", diff)
 	}
@@ -267,7 +277,7 @@ func TestAnnouncementRepeats(t *testing.T) {
 	h := newHarness(t, Config{TxPeriod: 10 * time.Second, MaxRequests: 2})
 	for i := range 2 {
 		h.clock.Advance(10 * time.Second)
-		if f := h.tx.next(t); !sameMAC(f.dst, eapol.PAEGroupAddress()) {
+		if f := h.frame(t); !sameMAC(f.dst, eapol.PAEGroupAddress()) {
 			t.Fatalf("repeat %d went to %v, want the PAE group address", i+1, f.dst)
 		}
 	}
@@ -279,7 +289,7 @@ func TestReject(t *testing.T) {
 	h := newHarness(t, Config{QuietPeriod: time.Minute})
 	call := h.connect(t, macA)
 	call.reply <- exchangeResult{reply: BackendReply{Code: ReplyReject}}
-	if f := h.tx.next(t); f.eap[0] != eapFailure {
+	if f := h.frame(t); f.eap[0] != eapFailure {
 		t.Fatalf("after Reject sent %x, want EAP-Failure", f.eap)
 	}
 	h.requireState(t, macA, "held", false)
@@ -291,6 +301,9 @@ func TestReject(t *testing.T) {
 	if e := h.lastEvent(t, EventFrameDropped); e.Reason != "EAPOL-Start in the quiet period" {
 		t.Errorf("drop reason = %q, want the quiet period", e.Reason)
 	}
+
+	h.logoff(macA)
+	h.requireState(t, macA, "held", false)
 
 	h.clock.Advance(30 * time.Second)
 	h.requestTo(t, macA)
@@ -373,7 +386,7 @@ func TestReauthentication(t *testing.T) {
 
 	call := h.identify(t, macA, req)
 	call.reply <- exchangeResult{reply: BackendReply{Code: ReplyReject}}
-	if f := h.tx.next(t); f.eap[0] != eapFailure {
+	if f := h.frame(t); f.eap[0] != eapFailure {
 		t.Fatalf("after Reject sent %x, want EAP-Failure", f.eap)
 	}
 	h.waitEvent(t, EventRejected)
@@ -519,7 +532,7 @@ func TestAuthorizeFailure(t *testing.T) {
 	h.ctl.authorizeErr = errors.New("VLAN conflict")
 	call := h.connect(t, macA)
 	call.reply <- exchangeResult{reply: BackendReply{Code: ReplyAccept, VLAN: "30"}}
-	if f := h.tx.next(t); f.eap[0] != eapFailure {
+	if f := h.frame(t); f.eap[0] != eapFailure {
 		t.Fatalf("after failed authorization sent %x, want EAP-Failure", f.eap)
 	}
 	h.waitEvent(t, EventSessionEnded)

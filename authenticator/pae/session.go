@@ -107,8 +107,12 @@ func (p *Port) onStart(s *session, src net.HardwareAddr) {
 
 // onLogoff ends the session of src.
 func (p *Port) onLogoff(s *session, src net.HardwareAddr) {
-	if s == nil || s.state == stateHeld {
+	if s == nil {
 		p.dropped(src, "EAPOL-Logoff without a session")
+		return
+	}
+	if s.state == stateHeld {
+		p.dropped(src, "EAPOL-Logoff in the quiet period")
 		return
 	}
 	p.end(s, ReasonLogoff, nil)
