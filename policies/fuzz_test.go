@@ -50,12 +50,19 @@ func checkDecoded(t *testing.T, body hcl.Body) {
 		return
 	}
 	names := p.RuleNames()
-	for _, facts := range []Facts{{}, deviceFacts()} {
-		if plan := p.Plan(facts); !slices.Contains(names, plan.Rule) {
+	noVoucher := deviceFacts()
+	noVoucher.MASA = MASAFacts{}
+	for _, facts := range []Facts{{}, deviceFacts(), noVoucher} {
+		plan := p.Plan(facts)
+		if !slices.Contains(names, plan.Rule) {
 			t.Fatalf("Plan picked %q, which is not among %v", plan.Rule, names)
 		}
-		if d := p.Evaluate(facts); !slices.Contains(names, d.Rule) {
+		d := p.Evaluate(facts)
+		if !slices.Contains(names, d.Rule) {
 			t.Fatalf("Evaluate picked %q, which is not among %v", d.Rule, names)
+		}
+		if plan.Final && (d.Rule != plan.Rule || d.Outcome != plan.Outcome) {
+			t.Fatalf("final Plan %+v, but Evaluate decided %q, %v", plan, d.Rule, d.Outcome)
 		}
 	}
 }

@@ -60,9 +60,9 @@ type Decision struct {
 	Reply Reply
 
 	// Reason is a sentence for the log. It starts with the rule's reason
-	// text or names the rule, and then explains why earlier rules whose device
-	// criteria matched were passed over, such as a prior domain in the
-	// audit log.
+	// text or names the rule, and then explains why earlier rules whose
+	// device, NAS and time criteria matched were passed over, such as a
+	// prior domain in the audit log.
 	Reason string
 
 	// Modes lists the reduced-security modes that the decision relies on.

@@ -359,6 +359,14 @@ default {
 			if diff := cmp.Diff(tt.want, p.Plan(f)); diff != "" {
 				t.Errorf("Plan (-want +got):\n%s", diff)
 			}
+			if !tt.want.Final {
+				return
+			}
+			f.MASA = MASAFacts{}
+			if d := p.Evaluate(f); d.Rule != tt.want.Rule || d.Outcome != tt.want.Outcome {
+				t.Errorf("Evaluate without a voucher = %q, %v; want the final plan's %q, %v",
+					d.Rule, d.Outcome, tt.want.Rule, tt.want.Outcome)
+			}
 		})
 	}
 }
