@@ -23,8 +23,8 @@ rule "registered-switches" {
   reason             = "registered access switch"
 }
 
-# Resold devices may carry one earlier owner, if that owner claimed the
-# device more than 30 days ago and no history is older than three years.
+# Resold printers may carry one earlier owner, if that owner claimed the
+# device more than 30 days ago. History older than three years is ignored.
 rule "resold-printers" {
   manufacturer = "printco"
   serial       = ["PRN-2025-*", "PRN-2026-*"]
