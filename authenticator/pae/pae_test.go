@@ -542,6 +542,14 @@ func TestAuthorizeFailure(t *testing.T) {
 	}
 }
 
+func TestLinkUpAfterClose(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.port.Close()
+	if err := h.port.LinkUp(); err == nil {
+		t.Error("LinkUp after Close succeeded")
+	}
+}
+
 func TestPortDown(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.port.LinkDown()

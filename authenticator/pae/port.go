@@ -64,6 +64,7 @@ type Port struct {
 
 	mu       sync.Mutex
 	up       bool
+	closed   bool
 	nextID   uint8
 	sessions map[string]*session
 	announce announcement
@@ -110,6 +111,9 @@ func (p *Port) Name() string { return p.name }
 func (p *Port) LinkUp() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return fmt.Errorf("pae: port %q is closed", p.name)
+	}
 	if err := p.ctl.Lock(p.name); err != nil {
 		return fmt.Errorf("pae: lock port %q: %w", p.name, err)
 	}
@@ -143,10 +147,14 @@ func (p *Port) linkDown() {
 }
 
 // Close ends every session like LinkDown, cancels the Backend exchanges in
-// flight and waits for them to return. The port drops frames afterwards.
+// flight and waits for them to return. The port drops frames afterwards,
+// and LinkUp fails.
 func (p *Port) Close() {
 	p.cancel()
-	p.LinkDown()
+	p.mu.Lock()
+	p.closed = true
+	p.linkDown()
+	p.mu.Unlock()
 	p.inflight.Wait()
 }
 
