@@ -3,6 +3,7 @@ package eapest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,9 +48,16 @@ func newESTSetup(t *testing.T, p *pki, typ eap.MethodType, h http.Handler,
 
 func (s *estSetup) dial(t *testing.T, p *pki, typ eap.MethodType) *Tunnel {
 	t.Helper()
+	return s.dialVersion(t, p, typ, 0)
+}
+
+func (s *estSetup) dialVersion(t *testing.T, p *pki, typ eap.MethodType,
+	maxVersion uint16) *Tunnel {
+	t.Helper()
+	cfg := ProvisionalTLSConfig(p.client)
+	cfg.MaxVersion = maxVersion
 	tun, err := Dial(context.Background(), s.tr, PeerConfig{
-		Identity: "pledge-1", Type: typ, TLS: ProvisionalTLSConfig(p.client),
-		Hold: 5 * time.Millisecond,
+		Identity: "pledge-1", Type: typ, TLS: cfg, Hold: 5 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -77,14 +85,24 @@ func echoHandler(w http.ResponseWriter, r *http.Request) {
 
 func TestESTRequestsInTunnel(t *testing.T) {
 	p := newPKI(t)
-	types := []eap.MethodType{
-		TypeEST,
-		{Type: eap.TypeExpanded, VendorID: 0xabcdef, VendorType: 7},
+	tests := []struct {
+		name    string
+		typ     eap.MethodType
+		version uint16
+	}{
+		{"experimental TLS 1.3", TypeEST, tls.VersionTLS13},
+		{"experimental TLS 1.2", TypeEST, tls.VersionTLS12},
+		{"expanded", eap.MethodType{Type: eap.TypeExpanded, VendorID: 0xabcdef, VendorType: 7},
+			tls.VersionTLS13},
 	}
-	for _, typ := range types {
-		t.Run(typ.String(), func(t *testing.T) {
+	for _, tt := range tests {
+		typ := tt.typ
+		t.Run(tt.name, func(t *testing.T) {
 			s := newESTSetup(t, p, typ, http.HandlerFunc(echoHandler), 0)
-			tun := s.dial(t, p, typ)
+			tun := s.dialVersion(t, p, typ, tt.version)
+			if got := tun.ConnectionState().Version; got != tt.version {
+				t.Errorf("TLS version = %x, want %x", got, tt.version)
+			}
 			if got := tun.ServerCertificates(); len(got) == 0 ||
 				got[0].Subject.CommonName != "radius.example" {
 				t.Fatalf("server certificates = %v, want the registrar's", got)
@@ -94,6 +112,7 @@ func TestESTRequestsInTunnel(t *testing.T) {
 				{"POST", "/.well-known/brski/requestvoucher", "voucher-request"},
 				{"GET", "/.well-known/est/cacerts", ""},
 				{"POST", "/.well-known/est/simpleenroll", strings.Repeat("c", 5000)},
+				{"POST", "/.well-known/est/simplereenroll", strings.Repeat("r", 150000)},
 				{"POST", "/.well-known/brski/enrollstatus", "ok"},
 			}
 			for _, rq := range requests {
@@ -247,5 +266,45 @@ func TestESTServerConfigType(t *testing.T) {
 func TestESTTunnelInfoOutsideTunnel(t *testing.T) {
 	if _, ok := TunnelInfoFromContext(context.Background()); ok {
 		t.Error("TunnelInfo found in a plain context")
+	}
+}
+
+// TestESTAfterNak offers EAP-TLS first, as the RADIUS server does for an
+// unknown identity; the pledge runs only EAP-EST and Naks its way there.
+func TestESTAfterNak(t *testing.T) {
+	p := newPKI(t)
+	tlsSrv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	estSrv, err := NewESTServer(ESTServerConfig{TLS: p.serverTLS(0),
+		Handler: http.HandlerFunc(echoHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := eap.NewConversation(eap.Config{
+		Methods: func(context.Context, string) ([]eap.Method, error) {
+			return []eap.Method{tlsSrv.NewMethod(), estSrv.NewMethod()}, nil
+		},
+		MaxRounds: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conv.Close()
+	s := &estSetup{conv: conv, tr: &convTransport{conv: conv}, srv: estSrv}
+	tun := s.dial(t, p, TypeEST)
+	resp, err := tun.Client().Get("https://registrar/.well-known/est/cacerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := tun.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := conv.Result()
+	if res.Status != eap.StatusSuccess || res.Method != TypeEST {
+		t.Errorf("status %v, method %v (err %v); want success with EAP-EST", res.Status,
+			res.Method, res.Err)
 	}
 }
