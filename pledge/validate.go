@@ -69,24 +69,36 @@ func (p *Pledge) VerifyVoucher(signed []byte, want Expected) (*VerifiedVoucher, 
 		return nil, fmt.Errorf("%w: %w", ErrVoucherSignature, err)
 	}
 
-	v, err := voucher.ParseVoucher(obj.Content)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrVoucherMalformed, err)
-	}
-	if err := p.checkLeaves(v, want, now); err != nil {
-		return nil, err
-	}
-	pinned, err := checkPinned(v, want, now)
+	v, pinned, err := p.checkContent(obj.Content, want, now)
 	if err != nil {
 		return nil, err
-	}
-	if err := v.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrVoucherMalformed, err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(pinned)
 	return &VerifiedVoucher{Voucher: v, Signer: verified.Signer, PinnedDomainCert: pinned,
 		DomainTrust: pool}, nil
+}
+
+// checkContent parses the JSON voucher whose signature has verified and
+// applies every check on its leaves. It returns the voucher and its parsed
+// pinned-domain-cert.
+func (p *Pledge) checkContent(content []byte, want Expected, now time.Time) (
+	*voucher.Voucher, *x509.Certificate, error) {
+	v, err := voucher.ParseVoucher(content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrVoucherMalformed, err)
+	}
+	if err := p.checkLeaves(v, want, now); err != nil {
+		return nil, nil, err
+	}
+	pinned, err := checkPinned(v, want, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := v.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrVoucherMalformed, err)
+	}
+	return v, pinned, nil
 }
 
 // checkLeaves applies the checks of RFC 8366, Section 5.6 that compare
