@@ -27,8 +27,10 @@ type fakeRegistrar struct {
 	pki *testPKI
 	srv *httptest.Server
 
-	// pending is how many voucher requests get 202 before the voucher.
-	pending int
+	// pending is how many voucher requests get 202 before the voucher,
+	// with Retry-After retryAfter ("0" when empty).
+	pending    int
+	retryAfter string
 	// editVoucher changes the voucher before the MASA signs it.
 	editVoucher func(v *voucher.Voucher)
 	// voucherStatus, when not zero, is the status of the voucher response,
@@ -103,7 +105,11 @@ func (fr *fakeRegistrar) requestVoucher(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if n <= fr.pending {
-		w.Header().Set("Retry-After", "0")
+		retry := fr.retryAfter
+		if retry == "" {
+			retry = "0"
+		}
+		w.Header().Set("Retry-After", retry)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}

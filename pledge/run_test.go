@@ -319,3 +319,22 @@ func TestRunRejectsVoucherMediaType(t *testing.T) {
 		t.Fatalf("Run error = %v, want ErrVoucherMalformed", err)
 	}
 }
+
+func TestRunCanceledWhileWaiting(t *testing.T) {
+	pki := newTestPKI(t)
+	fr := newFakeRegistrar(t, pki)
+	fr.pending = 1
+	fr.retryAfter = "60"
+	p := pki.pledge()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p.Trace = func(e Event) {
+		if e.Kind == EventRetry {
+			cancel()
+		}
+	}
+	_, err := p.Run(ctx, fr.session(t, p))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+}
