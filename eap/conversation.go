@@ -24,7 +24,7 @@ const (
 
 // MethodSelector returns the methods acceptable for a peer identity, most
 // preferred first. The conversation offers the first one. When the peer
-// answers with a Nak, it switches to the first remaining method that the
+// responds with a Nak, it switches to the first remaining method that the
 // Nak lists, so a selector that returns EAP-TLS then EAP-EST lets enrolled
 // devices use EAP-TLS and lets a pledge Nak its way to EAP-EST. A selector
 // may also decide from the identity alone and return a single method.
@@ -57,7 +57,7 @@ const (
 	phaseDone
 )
 
-// Reply is the conversation's answer to one EAP packet. Packet is the
+// Reply is the conversation's reply to one EAP packet. Packet is the
 // encoded Request, Success or Failure. Status tells the RADIUS layer to send
 // Access-Challenge, Access-Accept or Access-Reject.
 type Reply struct {
@@ -77,7 +77,7 @@ type Conversation struct {
 	identity  string
 	remaining []Method
 	current   Method
-	active    bool // the peer has answered the current method with its type
+	active    bool // the peer has responded to the current method with its type
 	result    Result
 }
 

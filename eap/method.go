@@ -40,7 +40,7 @@ type Session struct {
 	Facts any
 }
 
-// Outcome is what a method reports when it finishes.
+// Outcome is the result that a method reports when it finishes.
 type Outcome struct {
 	// MSK and EMSK are the Master Session Key and the Extended MSK,
 	// RFC 3748, Section 7.10. They are nil for methods without keys.
@@ -84,7 +84,7 @@ type Method interface {
 
 // PeerMethod is the peer side of an EAP method.
 type PeerMethod interface {
-	// Type returns the method type that this method answers.
+	// Type returns the method type of the Requests that it handles.
 	Type() MethodType
 	// Process consumes the type data of a Request and returns the type data
 	// of the Response.

@@ -135,9 +135,9 @@ func (p *Packet) SetMethodType(m MethodType) {
 	p.Type, p.VendorID, p.VendorType = m.Type, m.VendorID, m.VendorType
 }
 
-// Parse decodes one EAP packet. The Length field must equal len(b): a
-// shorter buffer is ErrTruncated, and a longer one is ErrLength as well,
-// because RFC 3579, Section 3.1 requires the EAP-Message attributes to hold
+// Parse decodes one EAP packet. The Length field must equal len(b). A
+// shorter buffer is ErrTruncated, and a longer one is ErrLength as well.
+// RFC 3579, Section 3.1 requires the EAP-Message attributes to contain
 // exactly one packet, so trailing bytes mean a broken relay or an attack.
 // Data aliases b.
 func Parse(b []byte) (*Packet, error) {

@@ -23,15 +23,15 @@ type PeerResult struct {
 	Outcome
 }
 
-// PeerConversation is the peer side of one EAP conversation. It answers
-// Identity and Notification Requests, Naks unknown types, runs the
+// PeerConversation is the peer side of one EAP conversation. It responds
+// to Identity and Notification Requests, Naks unknown types, runs the
 // requested method and checks that the method allows a Success. It is safe
 // for concurrent use.
 type PeerConversation struct {
 	mu       sync.Mutex
 	cfg      PeerConfig
 	current  PeerMethod
-	lastID   int // Identifier of the last answered Request, or -1
+	lastID   int // Identifier of the last Request responded to, or -1
 	lastResp []byte
 	result   PeerResult
 }
@@ -124,7 +124,7 @@ func (c *PeerConversation) method(t MethodType) PeerMethod {
 	return nil
 }
 
-// succeed accepts a Success only after a method said it may, RFC 3748,
+// succeed accepts a Success only when the method allows it, RFC 3748,
 // Section 4.2, so a forged early Success cannot skip authentication.
 func (c *PeerConversation) succeed() (Status, error) {
 	if c.current == nil {

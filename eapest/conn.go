@@ -15,9 +15,9 @@ const maxPending = MaxMessageLen
 
 // pipeConn is the net.Conn under crypto/tls. Its far end is the EAP method:
 // the method feeds received TLS bytes in and takes the bytes that TLS wrote.
-// Reads block until the method feeds more input. Whether the TLS side is
-// waiting for input is tracked exactly, so the method knows when a flight is
-// complete without timing guesses.
+// Reads block until the method feeds more input. The conn tracks exactly
+// whether the TLS side waits for input, so the method detects a complete
+// flight without timing guesses.
 type pipeConn struct {
 	mu      sync.Mutex
 	in      []byte
@@ -26,8 +26,8 @@ type pipeConn struct {
 	kicked  bool // the TLS side asked for its output to be sent now
 	closed  bool
 	// readWake and writeWake wake a blocked Read or Write, and changed
-	// tells the method that the state changed. Each holds one token, so a
-	// notification is never lost and never blocks.
+	// signals the method that the state changed. Each has room for one
+	// token, so a notification is never lost and never blocks.
 	readWake  chan struct{}
 	writeWake chan struct{}
 	changed   chan struct{}
@@ -140,7 +140,7 @@ func (c *pipeConn) take(max int) []byte {
 	return out
 }
 
-// kick asks the method to send the output now, although no Read waits.
+// kick makes the method send the output now, although no Read waits.
 func (c *pipeConn) kick() {
 	c.mu.Lock()
 	c.kicked = true
@@ -161,7 +161,7 @@ func (c *pipeConn) settled() bool {
 	return (c.reading && len(c.in) == 0) || len(c.out) >= maxPending || c.closed
 }
 
-// waitResult is why waitSettled returned.
+// waitResult is the reason that waitSettled returned.
 type waitResult int
 
 const (

@@ -107,8 +107,8 @@ var errNoSuccessIndication = errors.New(
 
 // readTLSResult waits for the protected success indication of RFC 9190,
 // Section 2.1.1. Under TLS 1.3 the client's handshake ends before the
-// server has accepted the client certificate, and this byte, or an alert,
-// says whether it did.
+// server has accepted the client certificate. This byte, or an alert,
+// reports whether it did.
 func readTLSResult(ctx context.Context, c *tls.Conn) error {
 	if c.ConnectionState().Version != tls.VersionTLS13 {
 		return nil
@@ -127,7 +127,7 @@ func readTLSResult(ctx context.Context, c *tls.Conn) error {
 // Type returns TypeTLS.
 func (p *TLSPeer) Type() eap.MethodType { return TypeTLS }
 
-// Process answers one EAP-TLS Request.
+// Process returns the Response to one EAP-TLS Request.
 func (p *TLSPeer) Process(ctx context.Context, data []byte) ([]byte, error) {
 	return p.t.process(ctx, data)
 }

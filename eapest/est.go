@@ -19,7 +19,7 @@ var TypeEST = eap.MethodType{Type: eap.TypeExperimental}
 const Version = 0
 
 // DefaultRoundBudget is the longest an EAP-EST round waits for the tunnel's
-// HTTP handler before it answers with an empty Request. It keeps each
+// HTTP handler before it sends an empty Request. It keeps each
 // RADIUS round trip under about 2 s, below common NAS timeouts.
 const DefaultRoundBudget = 1500 * time.Millisecond
 
@@ -50,8 +50,8 @@ type ESTServerConfig struct {
 // pledge ends with close_notify, after which the method succeeds with keys
 // derived as for EAP-TLS with the method's type code.
 //
-// When Handler takes longer than RoundBudget, the method answers the round
-// with an empty Request, and the peer polls again with an empty Response,
+// When Handler takes longer than RoundBudget, the method completes the
+// round with an empty Request, and the peer polls again with an empty Response,
 // so the NAS never times out. Every such poll is a round of the
 // eap.Conversation, so EAP-EST conversations need an eap.Config.MaxRounds
 // that covers the longest expected wait divided by the round time.

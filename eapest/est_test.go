@@ -65,7 +65,7 @@ func (s *estSetup) dialVersion(t *testing.T, p *pki, typ eap.MethodType,
 	return tun
 }
 
-// echoHandler answers with the method, path, body, client certificate and
+// echoHandler responds with the method, path, body, client certificate and
 // tunnel facts of each request.
 func echoHandler(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -150,8 +150,8 @@ func TestESTRequestsInTunnel(t *testing.T) {
 }
 
 // TestESTSlowHandler checks that a handler slower than the round budget
-// does not stall the EAP rounds: the server answers with empty Requests
-// until the handler returns.
+// does not stall the EAP rounds: the server sends empty Requests until
+// the handler returns.
 func TestESTSlowHandler(t *testing.T) {
 	p := newPKI(t)
 	entered := make(chan struct{})

@@ -83,28 +83,11 @@ type Tunnel struct {
 // indication, so an IDevID that the registrar rejects fails Dial and not
 // the first request. ctx bounds the setup only.
 func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
-	c, err := PeerTLSConfig(cfg.TLS)
+	t, err := newTunnel(ctx, tr, cfg)
 	if err != nil {
 		return nil, err
 	}
-	typ := cfg.Type
-	if typ == (eap.MethodType{}) {
-		typ = TypeEST
-	}
-	m := &estPeerMethod{typ: typ}
-	m.t = peerTunnel{typ: typ, config: c, version: Version, checkVersion: true,
-		size: cfg.FragmentSize, hold: cfg.Hold, run: readTLSResult}
-	m.t.init(ctx)
-	t := &Tunnel{
-		method:   m,
-		conv:     eap.NewPeerConversation(eap.PeerConfig{Identity: cfg.Identity, Methods: []eap.PeerMethod{m}}),
-		tr:       tr,
-		maxBody:  cfg.MaxBodyBytes,
-		pumpDone: make(chan struct{}),
-	}
-	if t.maxBody <= 0 {
-		t.maxBody = DefaultMaxBodyBytes
-	}
+	m := t.method
 	var runCtx context.Context
 	runCtx, t.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go t.pump(runCtx)
@@ -128,6 +111,34 @@ func Dial(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
 		return nil, fmt.Errorf("eapest: establish tunnel: %w", ctx.Err())
 	}
 	t.br = bufio.NewReaderSize(m.t.tc, 4096)
+	return t, nil
+}
+
+func newTunnel(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, error) {
+	c, err := PeerTLSConfig(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	typ := cfg.Type
+	if typ == (eap.MethodType{}) {
+		typ = TypeEST
+	}
+	m := &estPeerMethod{typ: typ}
+	m.t = peerTunnel{typ: typ, config: c, version: Version, checkVersion: true,
+		size: cfg.FragmentSize, hold: cfg.Hold, run: readTLSResult}
+	m.t.init(ctx)
+	t := &Tunnel{
+		method: m,
+		conv: eap.NewPeerConversation(eap.PeerConfig{
+			Identity: cfg.Identity, Methods: []eap.PeerMethod{m},
+		}),
+		tr:       tr,
+		maxBody:  cfg.MaxBodyBytes,
+		pumpDone: make(chan struct{}),
+	}
+	if t.maxBody <= 0 {
+		t.maxBody = DefaultMaxBodyBytes
+	}
 	return t, nil
 }
 

@@ -1,10 +1,3 @@
-// Package eapest implements TLS inside EAP: the EAP-TLS framing of
-// RFC 5216, Section 3, an in-memory connection that carries TLS records over
-// EAP round trips so that crypto/tls runs unmodified, the EAP-TLS method of
-// RFC 5216 and RFC 9190, and the EAP-EST method, which serves HTTP/1.1
-// requests of a BRSKI pledge (RFC 8995) inside the tunnel. Each method has a
-// server side for the RADIUS server and a peer side for the pledge or a test
-// supplicant.
 package eapest
 
 import (
@@ -30,9 +23,9 @@ const (
 // Version returns the method version bits.
 func (f Flags) Version() uint8 { return uint8(f & VersionMask) }
 
-// MaxMessageLen caps a reassembled TLS message. RFC 5216 sets no limit; a
+// MaxMessageLen caps a reassembled TLS message. RFC 5216 sets no limit. A
 // certificate flight of a few kilobytes fits many times over, and the cap
-// bounds what a hostile peer can make the server hold.
+// bounds the memory a hostile peer can make the server hold.
 const MaxMessageLen = 64 << 10
 
 // Errors of fragment parsing and reassembly.
@@ -115,34 +108,44 @@ func (r *Reassembler) add(f Fragment) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%w: M flag on an empty fragment", ErrFragment)
 	}
 	if !r.active {
-		if hasLen {
-			if f.Length > MaxMessageLen {
-				return nil, false, fmt.Errorf("%w: TLS Message Length %d exceeds %d",
-					ErrTooLarge, f.Length, MaxMessageLen)
-			}
-			if !more && int(f.Length) != len(f.Data) {
-				return nil, false, fmt.Errorf("%w: TLS Message Length %d, got %d bytes",
-					ErrFragment, f.Length, len(f.Data))
-			}
-		}
-		if !more {
-			if len(f.Data) > MaxMessageLen {
-				return nil, false, fmt.Errorf("%w: %d bytes exceed %d", ErrTooLarge,
-					len(f.Data), MaxMessageLen)
-			}
-			return f.Data, true, nil
-		}
-		if !hasLen {
-			return nil, false, fmt.Errorf("%w: first fragment without the L flag", ErrFragment)
-		}
-		if len(f.Data) >= int(f.Length) {
-			return nil, false, fmt.Errorf("%w: M flag, but %d bytes fill TLS Message Length %d",
-				ErrFragment, len(f.Data), f.Length)
-		}
-		r.active, r.want = true, int(f.Length)
-		r.buf = append(make([]byte, 0, r.want), f.Data...)
-		return nil, false, nil
+		return r.addFirst(f, more, hasLen)
 	}
+	return r.addNext(f, more, hasLen)
+}
+
+// addFirst handles the first fragment of a message.
+func (r *Reassembler) addFirst(f Fragment, more, hasLen bool) ([]byte, bool, error) {
+	if hasLen {
+		if f.Length > MaxMessageLen {
+			return nil, false, fmt.Errorf("%w: TLS Message Length %d exceeds %d",
+				ErrTooLarge, f.Length, MaxMessageLen)
+		}
+		if !more && int(f.Length) != len(f.Data) {
+			return nil, false, fmt.Errorf("%w: TLS Message Length %d, got %d bytes",
+				ErrFragment, f.Length, len(f.Data))
+		}
+	}
+	if !more {
+		if len(f.Data) > MaxMessageLen {
+			return nil, false, fmt.Errorf("%w: %d bytes exceed %d", ErrTooLarge,
+				len(f.Data), MaxMessageLen)
+		}
+		return f.Data, true, nil
+	}
+	if !hasLen {
+		return nil, false, fmt.Errorf("%w: first fragment without the L flag", ErrFragment)
+	}
+	if len(f.Data) >= int(f.Length) {
+		return nil, false, fmt.Errorf("%w: M flag, but %d bytes fill TLS Message Length %d",
+			ErrFragment, len(f.Data), f.Length)
+	}
+	r.active, r.want = true, int(f.Length)
+	r.buf = append(make([]byte, 0, r.want), f.Data...)
+	return nil, false, nil
+}
+
+// addNext handles a later fragment of a message.
+func (r *Reassembler) addNext(f Fragment, more, hasLen bool) ([]byte, bool, error) {
 	if hasLen && int(f.Length) != r.want {
 		return nil, false, fmt.Errorf("%w: TLS Message Length %d changed from %d",
 			ErrFragment, f.Length, r.want)
@@ -214,8 +217,8 @@ const (
 	// EAP-TLS packet of 1408 bytes fits a 1500-byte Ethernet frame.
 	DefaultFragmentSize = 1398
 	// MinFragmentSize is the smallest fragment size used, whatever the
-	// configuration or Framed-MTU says, so that a handshake stays within
-	// the conversation's round limit.
+	// configuration or Framed-MTU, so that a handshake stays within the
+	// conversation's round limit.
 	MinFragmentSize = 64
 	// headerOverhead is what Framed-MTU loses per fragment: the EAPOL
 	// header (4), the EAP header (4), the type (1), the flags (1) and the

@@ -181,7 +181,7 @@ type convTransport struct {
 	conv     *eap.Conversation
 	requests int
 	final    eap.Reply
-	// onReply, when set, sees every reply before the peer does.
+	// onReply, when set, receives every reply before the peer does.
 	onReply func(eap.Reply)
 }
 

@@ -123,7 +123,7 @@ func (t *serverTunnel) advance(ctx context.Context, msg []byte) (eap.Step, error
 		return t.finish(nil)
 	}
 	// The TLS side is still working, for example on a slow HTTP handler.
-	// An empty Request answers the round and asks the peer to poll again.
+	// An empty Request completes the round, and the peer polls again.
 	return t.ack(), nil
 }
 
@@ -185,8 +185,8 @@ func (t *serverTunnel) finish(cause error) (eap.Step, error) {
 	return eap.Step{Status: eap.StatusSuccess, Outcome: out}, nil
 }
 
-// close stops the TLS goroutine. It does not wait for it: a blocked Read
-// returns at once, and an HTTP handler sees its context canceled.
+// close stops the TLS goroutine without waiting for it. A blocked Read
+// returns at once, and an HTTP handler's request context is canceled.
 func (t *serverTunnel) close() error {
 	if t.cancel != nil {
 		t.cancel()
