@@ -338,3 +338,41 @@ func TestRunCanceledWhileWaiting(t *testing.T) {
 		t.Fatalf("Run error = %v, want context.Canceled", err)
 	}
 }
+
+func TestRunRejectsConfiguration(t *testing.T) {
+	pki := newTestPKI(t)
+	fr := newFakeRegistrar(t, pki)
+	good := fr.session(t, pki.pledge())
+	tests := []struct {
+		name    string
+		pledge  func(p *Pledge)
+		session func(s *Session)
+	}{
+		{"no IDevID", func(p *Pledge) { p.IDevID = tls.Certificate{} }, nil},
+		{"key cannot sign", func(p *Pledge) { p.IDevID.PrivateKey = "not a key" }, nil},
+		{"no MASA trust", func(p *Pledge) { p.MASATrust = nil }, nil},
+		{"IDevID without serial", func(p *Pledge) {
+			p.IDevID = pki.registrar.tlsCert()
+		}, nil},
+		{"no HTTP client", nil, func(s *Session) { s.HTTP = nil }},
+		{"no registrar certificate", nil, func(s *Session) { s.RegistrarCert = nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, s := pki.pledge(), good
+			if tt.pledge != nil {
+				tt.pledge(p)
+			}
+			if tt.session != nil {
+				tt.session(&s)
+			}
+			if _, err := p.Run(t.Context(), s); err == nil {
+				t.Fatal("Run succeeded")
+			}
+			if requests, _, _ := fr.seen(); len(requests) != 0 {
+				t.Errorf("Run sent %d voucher requests with an invalid configuration",
+					len(requests))
+			}
+		})
+	}
+}
