@@ -166,16 +166,17 @@ func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 
 // GenerateRegistrarCert loads the registrar certificate from dir, or issues
 // one from ca when dir has none, when the one there expires within 30 days,
-// or when it was not issued by ca. The new certificate has an ECDSA P-256
-// key, the serverAuth, clientAuth and id-kp-cmcRA extended key usages, and the given DNS
-// names and IP addresses; it is valid for one year.
+// or when it was not issued by ca. The new certificate is valid for one
+// year. It has an ECDSA P-256 key, the serverAuth, clientAuth and
+// id-kp-cmcRA extended key usages, and hosts as DNS names or IP addresses.
 func GenerateRegistrarCert(dir string, ca *DomainCA, hosts []string,
 	now time.Time) (*RegistrarCert, error) {
 	certFile := filepath.Join(dir, RegistrarCertFile)
 	keyFile := filepath.Join(dir, RegistrarKeyFile)
 	if rc, err := LoadRegistrarCert(certFile, keyFile); err == nil {
 		leaf := rc.Leaf()
-		if leaf.CheckSignatureFrom(ca.Cert) == nil && now.Add(registrarRenewBefore).Before(leaf.NotAfter) {
+		fresh := now.Add(registrarRenewBefore).Before(leaf.NotAfter)
+		if fresh && leaf.CheckSignatureFrom(ca.Cert) == nil {
 			return rc, nil
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -203,7 +204,8 @@ func GenerateRegistrarCert(dir string, ca *DomainCA, hosts []string,
 	return LoadRegistrarCert(certFile, keyFile)
 }
 
-func registrarTemplate(pub crypto.PublicKey, hosts []string, now time.Time) (*x509.Certificate, error) {
+func registrarTemplate(pub crypto.PublicKey, hosts []string,
+	now time.Time) (*x509.Certificate, error) {
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err

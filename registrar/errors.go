@@ -39,8 +39,8 @@ func (e *httpError) Unwrap() error {
 	return e.Cause
 }
 
-// peerError returns an error with an HTTP status and a message that the
-// peer sees. The message should say what is wrong and what to change.
+// peerError returns an error with an HTTP status and a message for the
+// peer. The message should state what is wrong and what to change.
 func peerError(status int, format string, args ...any) *httpError {
 	return &httpError{Status: status, Message: fmt.Sprintf(format, args...)}
 }
@@ -92,7 +92,8 @@ type RequestLog struct {
 	Reason string
 	// Modes lists the reduced-security modes that a decision relies on.
 	Modes []string
-	// Err is the internal cause of a failure, which the peer never sees.
+	// Err is the internal cause of a failure, which is never sent to the
+	// peer.
 	Err error
 	// Duration is the time from the start of the request to the reply.
 	Duration time.Duration

@@ -28,9 +28,9 @@ func (r *Registrar) caCerts(w http.ResponseWriter, req *http.Request, rl *Reques
 }
 
 // csrAttrs serves the EST CSR attributes (RFC 7030, Section 4.5.2;
-// RFC 8995, Section 5.9.2). It asks the pledge for an ECDSA signature with
-// SHA-256 and for the subject serialNumber attribute, which must match the
-// serial number of its IDevID.
+// RFC 8995, Section 5.9.2). They request an ECDSA signature with SHA-256
+// and the subject serialNumber attribute, which must match the serial
+// number of the IDevID.
 func (r *Registrar) csrAttrs(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
 	der, err := asn1.Marshal([]asn1.ObjectIdentifier{oidECDSAWithSHA256, devid.OIDSerialNumber})
 	if err != nil {
@@ -69,8 +69,8 @@ func (r *Registrar) simpleEnroll(w http.ResponseWriter, req *http.Request, rl *R
 }
 
 // simpleReenroll renews an LDevID (RFC 7030, Section 4.2.2). The TLS
-// client must present a valid LDevID of the domain CA that the store knows
-// and has not revoked. The new certificate keeps the old subject.
+// client must present a valid LDevID of the domain CA that the store
+// contains and has not revoked. The new certificate keeps the old subject.
 func (r *Registrar) simpleReenroll(w http.ResponseWriter, req *http.Request,
 	rl *RequestLog) error {
 	p := r.peer(req)

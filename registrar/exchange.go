@@ -23,10 +23,10 @@ type MASAClient interface {
 
 var _ MASAClient = (*masaclient.Client)(nil)
 
-// exchange obtains the voucher that the policy's plan asks for, evaluates
+// exchange obtains the voucher that the policy's plan selects, evaluates
 // the policy and records the decision. It returns an error only for
-// failures that may pass, such as an unreachable MASA, which leave no
-// decision behind.
+// transient failures, such as an unreachable MASA, and then records no
+// decision.
 func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 	facts policies.Facts) (*exchangeResult, error) {
 	plan := r.opts.Policy.Plan(facts)
@@ -125,9 +125,9 @@ func (o *obtained) apply(m *policies.MASAFacts) {
 	o.summary = summarizeAudit(o.auditLog, m.DomainID, m.AuditLog)
 }
 
-// masaVoucher asks the MASA for a voucher and the audit log. A MASA that
-// rejects the request gives a problem for the decision; a MASA that cannot
-// be reached gives an error with 503.
+// masaVoucher requests a voucher and the audit log from the MASA. A MASA
+// that rejects the request leaves a problem for the decision. A MASA that
+// cannot be reached gives an error with status 503.
 func (r *Registrar) masaVoucher(ctx context.Context, pr *pledgeRequest) (obtained, error) {
 	var got obtained
 	m := pr.peer.Manufacturer

@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// maxPending bounds the voucher exchanges that run or wait for their
+// pledge at once, so that pledges with many nonces cannot exhaust memory.
+const maxPending = 1024
+
 // pendingTable runs voucher exchanges in the background, one per key, and
 // keeps each result until a request fetches it or it expires. It lets the
 // registrar answer 202 to a pledge while the MASA is slow and hand the
@@ -31,14 +35,16 @@ func newPendingTable(ttl time.Duration, now func() time.Time) *pendingTable {
 }
 
 // start returns the entry for key, and starts run in a new goroutine when
-// there is none. The bool is true when this call started run.
-func (t *pendingTable) start(key string,
-	run func() (*exchangeResult, error)) (*pendingEntry, bool) {
+// there is none. It returns nil when maxPending entries exist already.
+func (t *pendingTable) start(key string, run func() (*exchangeResult, error)) *pendingEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expireLocked()
 	if e, ok := t.entries[key]; ok {
-		return e, false
+		return e
+	}
+	if len(t.entries) >= maxPending {
+		return nil
 	}
 	e := &pendingEntry{done: make(chan struct{}), started: t.now()}
 	t.entries[key] = e
@@ -49,7 +55,7 @@ func (t *pendingTable) start(key string,
 		t.mu.Unlock()
 		close(e.done)
 	}()
-	return e, true
+	return e
 }
 
 // wait returns true when e finishes within d.

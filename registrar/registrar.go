@@ -1,9 +1,10 @@
 // Package registrar is the BRSKI registrar (RFC 8995) and EST server
 // (RFC 7030) of a domain, served as one http.Handler over HTTPS and inside
-// EAP-EST tunnels. It verifies pledge voucher requests, asks the MASA for a
-// voucher, applies the acceptance policy, records each decision in the
-// store before it replies, and issues LDevIDs from the domain CA to pledges
-// whose voucher exchange succeeded in the same session.
+// EAP-EST tunnels. It verifies pledge voucher requests and requests a
+// voucher from the MASA. It applies the acceptance policy and records each
+// decision in the store before it replies. It issues LDevIDs from the
+// domain CA to pledges whose voucher exchange succeeded in the same
+// session.
 package registrar
 
 import (
@@ -121,10 +122,7 @@ func (r *Registrar) wrap(h handlerFunc) http.Handler {
 		err := r.safeCall(h, sw, req, rl)
 		if err != nil {
 			he := writeError(sw, err)
-			rl.Err = he.Cause
-			if he.Message != "internal error" || rl.Reason == "" {
-				rl.Reason = he.Message
-			}
+			rl.Err, rl.Reason = he.Cause, he.Message
 		}
 		rl.Status = sw.status
 		if rl.Status == 0 {

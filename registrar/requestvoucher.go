@@ -65,9 +65,13 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	}
 	key := pendingKey(pr, body)
 	ctx := context.WithoutCancel(req.Context())
-	e, _ := r.pending.start(key, func() (*exchangeResult, error) {
+	e := r.pending.start(key, func() (*exchangeResult, error) {
 		return r.exchange(ctx, pr, facts)
 	})
+	if e == nil {
+		return &httpError{Status: http.StatusServiceUnavailable, RetryAfter: r.opts.RetryAfter,
+			Message: "too many voucher requests are in progress; try again later"}
+	}
 	if !r.pending.wait(e, r.opts.VoucherWait) {
 		return &httpError{Status: http.StatusAccepted, RetryAfter: r.opts.RetryAfter,
 			Message: fmt.Sprintf("the voucher is not ready yet; send the same voucher "+
@@ -80,8 +84,8 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	return r.deliver(w, req, rl, e.res)
 }
 
-// deliver answers the pledge with the result of its voucher exchange and,
-// for an accept or quarantine, allows EST enrollment in this session.
+// deliver sends the pledge the result of its voucher exchange and, for an
+// accept or quarantine, allows EST enrollment in this session.
 func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *RequestLog,
 	res *exchangeResult) error {
 	d := res.decision
@@ -181,7 +185,7 @@ func (r *Registrar) checkPledgeLeaves(pr *pledgeRequest) error {
 	}
 	if !bytes.Equal(vr.ProximityRegistrarCert, r.cert.Leaf().Raw) {
 		// RFC 8995, Section 5.2: a mismatch means an on-path attacker, and
-		// the registrar answers 401.
+		// the registrar returns 401.
 		return peerError(http.StatusUnauthorized, "proximity-registrar-cert is not the "+
 			"certificate of this registrar; use the TLS server certificate of this connection")
 	}

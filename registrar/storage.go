@@ -85,8 +85,8 @@ type StatusReport struct {
 	// the client presented none.
 	Fingerprint string
 	// Authenticated is true when the client certificate was a verified
-	// IDevID or LDevID (RFC 8995, Section 5.9.4 asks the server to record
-	// whether the report came with a matching client certificate).
+	// IDevID or LDevID. RFC 8995, Section 5.9.4 requires the server to
+	// record whether the report came with a matching client certificate.
 	Authenticated bool
 	Version       int
 	Status        bool

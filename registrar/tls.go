@@ -11,7 +11,7 @@ import (
 	"github.com/brski-eap/brski/devid"
 )
 
-// PeerKind says what the TLS client certificate of a request is.
+// PeerKind is the kind of TLS client certificate of a request.
 type PeerKind int
 
 // Kinds of TLS client.
@@ -62,8 +62,8 @@ type peerIdentity struct {
 // TLSConfig returns the server TLS configuration of the registrar: its
 // certificate chain, TLS 1.2 or newer, and a requested but not verified
 // client certificate. The handler verifies the certificate itself against
-// the manufacturer CAs (IDevID) and the domain CA (LDevID), so that a
-// pledge with an unknown certificate gets an HTTP reason instead of a TLS
+// the manufacturer CAs (IDevID) and the domain CA (LDevID). A pledge with
+// an unknown certificate therefore gets an HTTP reason instead of a TLS
 // alert, and a reduced-security policy may accept a pledge without IDevID.
 // The EAP-EST layer uses the same configuration inside its tunnel.
 func (r *Registrar) TLSConfig() *tls.Config {
