@@ -57,6 +57,17 @@ type Outcome struct {
 	Err error
 }
 
+// MPPEKeys returns MS-MPPE-Recv-Key and MS-MPPE-Send-Key as the server
+// sends them in Access-Accept: the first and second 32 bytes of the MSK
+// (RFC 5216, Section 2.3, with the attributes of RFC 2548). Both are nil
+// when the MSK is shorter than 64 bytes.
+func (o *Outcome) MPPEKeys() (recv, send []byte) {
+	if len(o.MSK) < 64 {
+		return nil, nil
+	}
+	return o.MSK[:32], o.MSK[32:64]
+}
+
 // Step is a method's reply to one Response. For StatusContinue, Data is the
 // type data of the next Request. For StatusSuccess and StatusFailure,
 // Outcome contains the results.

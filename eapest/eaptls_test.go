@@ -85,6 +85,10 @@ func TestEAPTLSHandshake(t *testing.T) {
 			if !bytes.Equal(res.MSK, pres.MSK) {
 				t.Error("server and peer MSK differ")
 			}
+			recv, send := res.MPPEKeys()
+			if !bytes.Equal(recv, res.MSK[:32]) || !bytes.Equal(send, res.MSK[32:]) {
+				t.Error("MS-MPPE keys are not the MSK halves")
+			}
 			if !bytes.Equal(res.EMSK, pres.EMSK) {
 				t.Error("server and peer EMSK differ")
 			}
@@ -241,6 +245,27 @@ func TestServerTLSConfigRequiresTrust(t *testing.T) {
 	for _, id := range c.CipherSuites {
 		if tls.CipherSuiteName(id)[:10] != "TLS_ECDHE_" {
 			t.Errorf("cipher suite %s without ECDHE", tls.CipherSuiteName(id))
+		}
+	}
+}
+
+func TestEAPTLSPeerRejectsServer(t *testing.T) {
+	p := newPKI(t)
+	other := newTestCA(t, "other CA")
+	for _, version := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		client := p.clientTLS(version)
+		client.RootCAs = other.pool
+		conv, peer, _ := newTLSConversation(t, p.serverTLS(0), client, 0, 0, 0)
+		if _, err := runConversation(t, conv, peer); err != nil {
+			t.Fatal(err)
+		}
+		res := conv.Result()
+		if res.Status != eap.StatusFailure || res.Err == nil {
+			t.Errorf("TLS %x: server status %v, err %v; want failure", version, res.Status,
+				res.Err)
+		}
+		if got := peer.Result().Status; got != eap.StatusFailure {
+			t.Errorf("TLS %x: peer status = %v, want failure", version, got)
 		}
 	}
 }

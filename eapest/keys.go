@@ -17,25 +17,15 @@ const (
 	labelTLS12       = "client EAP encryption"
 )
 
-// Keys is the key material of a finished TLS tunnel.
-type Keys struct {
-	// MSK is the 64-byte Master Session Key. On the server, MSK[:32] is
-	// MS-MPPE-Recv-Key and MSK[32:] is MS-MPPE-Send-Key (RFC 5216,
-	// Section 2.3, with the attributes of RFC 2548).
-	MSK []byte
-	// EMSK is the 64-byte Extended Master Session Key.
-	EMSK []byte
-	// SessionID is the EAP Session-Id: the type code followed by the
-	// Method-Id, RFC 9190, Section 2.3 and RFC 5216, Section 2.3. It is
-	// nil for TLS 1.2 when the hello randoms were not captured.
+// keyMaterial is the key material of a finished TLS tunnel: the 64-byte
+// MSK and EMSK, and the EAP Session-Id (the type code followed by the
+// Method-Id, RFC 9190, Section 2.3 and RFC 5216, Section 2.3). SessionID is
+// nil for TLS 1.2 when the hello randoms were not captured.
+type keyMaterial struct {
+	MSK       []byte
+	EMSK      []byte
 	SessionID []byte
 }
-
-// RecvKey returns MS-MPPE-Recv-Key as the server sends it.
-func (k Keys) RecvKey() []byte { return k.MSK[:32] }
-
-// SendKey returns MS-MPPE-Send-Key as the server sends it.
-func (k Keys) SendKey() []byte { return k.MSK[32:64] }
 
 // typeCode returns the exporter context for a method type: the one-octet
 // type code (0x0D for EAP-TLS, RFC 9190, Section 2.3). RFC 9190 defines no
@@ -61,25 +51,25 @@ func typeCode(t eap.MethodType) []byte {
 // NOTE: since Go 1.22, ExportKeyingMaterial refuses TLS 1.2 connections
 // without the Extended Master Secret (RFC 7627), so TLS 1.2 peers must
 // support it. OpenSSL-based supplicants do.
-func deriveKeys(cs *tls.ConnectionState, t eap.MethodType, randoms []byte) (Keys, error) {
+func deriveKeys(cs *tls.ConnectionState, t eap.MethodType, randoms []byte) (keyMaterial, error) {
 	code := typeCode(t)
 	if cs.Version == tls.VersionTLS13 {
 		km, err := cs.ExportKeyingMaterial(labelKeyMaterial, code, 128)
 		if err != nil {
-			return Keys{}, fmt.Errorf("eapest: export key material: %w", err)
+			return keyMaterial{}, fmt.Errorf("eapest: export key material: %w", err)
 		}
 		id, err := cs.ExportKeyingMaterial(labelMethodID, code, 64)
 		if err != nil {
-			return Keys{}, fmt.Errorf("eapest: export Method-Id: %w", err)
+			return keyMaterial{}, fmt.Errorf("eapest: export Method-Id: %w", err)
 		}
-		return Keys{MSK: km[:64], EMSK: km[64:], SessionID: append(code, id...)}, nil
+		return keyMaterial{MSK: km[:64], EMSK: km[64:], SessionID: append(code, id...)}, nil
 	}
 	km, err := cs.ExportKeyingMaterial(labelTLS12, nil, 128)
 	if err != nil {
-		return Keys{}, fmt.Errorf("eapest: TLS 1.2 key material (the peer must support "+
+		return keyMaterial{}, fmt.Errorf("eapest: TLS 1.2 key material (the peer must support "+
 			"Extended Master Secret): %w", err)
 	}
-	k := Keys{MSK: km[:64], EMSK: km[64:]}
+	k := keyMaterial{MSK: km[:64], EMSK: km[64:]}
 	if len(randoms) == 64 {
 		k.SessionID = append(code, randoms...)
 	}
