@@ -179,12 +179,28 @@ func (p *testPledge) voucherRequest(t *testing.T) []byte {
 func (p *testPledge) do(t *testing.T, method, path, contentType string,
 	body []byte) (*http.Response, []byte) {
 	t.Helper()
+	return p.send(t, method, path, contentType, "", body)
+}
+
+// doAccept posts body with an Accept header, unless accept is empty.
+func (p *testPledge) doAccept(t *testing.T, path, contentType, accept string,
+	body []byte) (*http.Response, []byte) {
+	t.Helper()
+	return p.send(t, http.MethodPost, path, contentType, accept, body)
+}
+
+func (p *testPledge) send(t *testing.T, method, path, contentType, accept string,
+	body []byte) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, "https://registrar"+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if err := req.Write(p.conn); err != nil {
 		t.Fatalf("write %s: %v", path, err)

@@ -23,6 +23,8 @@ type httpError struct {
 	Cause   error
 	// RetryAfter, when positive, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// Close asks the server to close the connection after the response.
+	Close bool
 }
 
 func (e *httpError) Error() string {
@@ -60,6 +62,9 @@ func writeError(w http.ResponseWriter, err error) *httpError {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if he.Close {
+		w.Header().Set("Connection", "close")
+	}
 	if he.RetryAfter > 0 {
 		secs := int((he.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/brski-eap/brski/devid"
@@ -49,6 +51,11 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	rl *RequestLog) error {
 	if err := checkMediaType(req, voucher.MediaType); err != nil {
 		return err
+	}
+	if !acceptsVoucher(req.Header.Values("Accept")) {
+		return peerError(http.StatusNotAcceptable, "Accept %q excludes %s, the only voucher "+
+			"format of this registrar", strings.Join(req.Header.Values("Accept"), ", "),
+			voucher.MediaType)
 	}
 	body, err := readBody(req)
 	if err != nil {
@@ -110,6 +117,26 @@ func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *Reques
 	w.WriteHeader(http.StatusOK)
 	w.Write(res.voucher)
 	return nil
+}
+
+// acceptsVoucher reports whether Accept header values admit the voucher
+// media type (RFC 8995, Section 5.2). No header admits everything.
+func acceptsVoucher(values []string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || params["q"] == "0" {
+				continue
+			}
+			if mt == voucher.MediaType || mt == "application/*" || mt == "*/*" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pendingKey identifies a voucher exchange for single-flight: the IDevID
@@ -184,10 +211,12 @@ func (r *Registrar) checkPledgeLeaves(pr *pledgeRequest) error {
 			"request must assert \"proximity\"", vr.Assertion)
 	}
 	if !bytes.Equal(vr.ProximityRegistrarCert, r.cert.Leaf().Raw) {
-		// RFC 8995, Section 5.2: a mismatch means an on-path attacker, and
-		// the registrar returns 401.
-		return peerError(http.StatusUnauthorized, "proximity-registrar-cert is not the "+
+		// RFC 8995, Section 5.2: a mismatch means an on-path attacker, so
+		// the registrar returns 401 and closes the connection.
+		e := peerError(http.StatusUnauthorized, "proximity-registrar-cert is not the "+
 			"certificate of this registrar; use the TLS server certificate of this connection")
+		e.Close = true
+		return e
 	}
 	if pr.peer.Kind == PeerIDevID && vr.SerialNumber != pr.serial {
 		return peerError(http.StatusBadRequest, "voucher request serial-number %q does not "+

@@ -48,6 +48,7 @@ func TestRequestVoucherRejects(t *testing.T) {
 		edit        func(*voucher.Voucher)
 		signer      *masa.Device
 		contentType string
+		accept      string
 		body        []byte
 		want        int
 		reason      string
@@ -70,6 +71,10 @@ func TestRequestVoucherRejects(t *testing.T) {
 			want: http.StatusUnsupportedMediaType, reason: "not supported"},
 		{name: "not CMS", body: []byte("hello"), want: http.StatusBadRequest,
 			reason: "voucher request"},
+		{name: "accept json only", accept: "application/json", want: http.StatusNotAcceptable,
+			reason: "Accept"},
+		{name: "accept voucher with q=0", accept: voucher.MediaType + ";q=0, text/plain",
+			want: http.StatusNotAcceptable, reason: "Accept"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,9 +91,12 @@ func TestRequestVoucherRejects(t *testing.T) {
 			if tt.contentType != "" {
 				ct = tt.contentType
 			}
-			resp, got := p.do(t, http.MethodPost, PathRequestVoucher, ct, body)
+			resp, got := p.doAccept(t, PathRequestVoucher, ct, tt.accept, body)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status = %d, want %d; body %q", resp.StatusCode, tt.want, got)
+			}
+			if tt.want == http.StatusUnauthorized && !resp.Close {
+				t.Error("401 does not close the connection")
 			}
 			if !strings.Contains(string(got), tt.reason) {
 				t.Errorf("body %q does not contain %q", got, tt.reason)
