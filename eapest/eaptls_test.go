@@ -269,3 +269,32 @@ func TestEAPTLSPeerRejectsServer(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthenticateOverTransport(t *testing.T) {
+	p := newPKI(t)
+	srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := eap.NewConversation(eap.Config{
+		Methods: func(context.Context, string) ([]eap.Method, error) {
+			return []eap.Method{srv.NewMethod()}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conv.Close()
+	pres, err := Authenticate(context.Background(), &convTransport{conv: conv}, "device-1",
+		TLSPeerConfig{TLS: p.clientTLS(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := conv.Result()
+	if res.Status != eap.StatusSuccess || pres.Status != eap.StatusSuccess {
+		t.Fatalf("status server %v (%v), peer %v", res.Status, res.Err, pres.Status)
+	}
+	if !bytes.Equal(res.MSK, pres.MSK) {
+		t.Error("server and peer MSK differ")
+	}
+}

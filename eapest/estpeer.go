@@ -142,36 +142,10 @@ func newTunnel(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, erro
 	return t, nil
 }
 
-// pump runs the EAP conversation. After a dropped Request it sends the
-// previous Response again, because over RADIUS only a Response brings the
-// next Request.
+// pump runs the EAP conversation until it ends.
 func (t *Tunnel) pump(ctx context.Context) {
 	defer close(t.pumpDone)
-	var resp []byte
-	for {
-		req, err := t.tr.Exchange(ctx, resp)
-		if err != nil {
-			t.pumpErr = fmt.Errorf("eapest: EAP exchange: %w", err)
-			return
-		}
-		out, status, err := t.conv.Handle(ctx, req)
-		switch {
-		case errors.Is(err, eap.ErrDiscard):
-			continue
-		case err != nil:
-			t.pumpErr = err
-			return
-		case status == eap.StatusSuccess:
-			return
-		case status == eap.StatusFailure:
-			t.pumpErr = ErrEAPFailure
-			if _, _, err := t.method.t.status(); err != nil {
-				t.pumpErr = fmt.Errorf("%w: %w", ErrEAPFailure, err)
-			}
-			return
-		}
-		resp = out
-	}
+	t.pumpErr = runPeer(ctx, t.tr, t.conv, &t.method.t)
 }
 
 // ConnectionState returns the tunnel's TLS state.
