@@ -171,7 +171,7 @@ func (c *Conversation) startNext(ctx context.Context, accept []MethodType) (Repl
 	for len(c.remaining) > 0 {
 		m := c.remaining[0]
 		c.remaining = c.remaining[1:]
-		if accept != nil && !slices.Contains(accept, m.Type()) {
+		if accept != nil && !accepts(accept, m.Type()) {
 			m.Close()
 			continue
 		}
@@ -189,6 +189,15 @@ func (c *Conversation) startNext(ctx context.Context, accept []MethodType) (Repl
 		return c.request(p)
 	}
 	return c.fail(fmt.Errorf("%w: the peer accepts %v", ErrNoMethod, accept))
+}
+
+// accepts reports whether a Nak list admits t. A bare 254 in a legacy Nak
+// admits every expanded type, RFC 3748, Section 5.3.1.
+func accepts(list []MethodType, t MethodType) bool {
+	if t.Type == TypeExpanded && slices.Contains(list, MethodType{Type: TypeExpanded}) {
+		return true
+	}
+	return slices.Contains(list, t)
 }
 
 func (c *Conversation) handleMethod(ctx context.Context, p *Packet) (Reply, error) {

@@ -100,6 +100,7 @@ func TestConversationNakSwitch(t *testing.T) {
 		{"first method accepted", typeA, StatusSuccess, typeA, nil},
 		{"Nak to the second", typeB, StatusSuccess, typeB, nil},
 		{"expanded Nak to a vendor type", typeV, StatusSuccess, typeV, nil},
+		{"legacy Nak with 254", typeV, StatusSuccess, typeV, nil},
 		{"nothing acceptable", MethodType{Type: TypeMD5Challenge}, StatusFailure, typeA,
 			ErrNoMethod},
 	}
@@ -108,12 +109,15 @@ func TestConversationNakSwitch(t *testing.T) {
 			a := &fakeMethod{typ: typeA, rounds: 1}
 			b := &fakeMethod{typ: typeB, rounds: 2}
 			v := &fakeMethod{typ: typeV, rounds: 1}
-			if tt.peerType == typeV {
+			if tt.name == "expanded Nak to a vendor type" {
+				// An expanded first Request makes the peer send an Expanded
+				// Nak. A legacy one gets a legacy Nak with the octet 254.
 				a = &fakeMethod{typ: MethodType{Type: TypeExpanded, VendorID: 1}, rounds: 1}
 			}
+			peerMethod := &fakePeerMethod{typ: tt.peerType}
 			c := newConv(t, Config{FramedMTU: 1400, Facts: "facts"}, a, b, v)
 			peer := NewPeerConversation(PeerConfig{
-				Identity: "dev", Methods: []PeerMethod{&fakePeerMethod{typ: tt.peerType}},
+				Identity: "dev", Methods: []PeerMethod{peerMethod},
 			})
 			reply := drive(t, c, peer)
 			res := c.Result()
