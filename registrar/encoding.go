@@ -97,19 +97,22 @@ func decodeBase64(text []byte) ([]byte, error) {
 	return nil, err
 }
 
-// encodeBase64Lines encodes der as base64 in lines of 76 characters ended
-// by CRLF, the MIME form (RFC 2045, Section 6.8) that RFC 7030 uses.
+// encodeBase64Lines encodes der as base64 in lines of 64 characters ended
+// by LF. RFC 7030 refers to the MIME form of RFC 2045, Section 6.8, which
+// ends lines with CRLF, but LF is used here because common decoders such
+// as GNU coreutils "base64 -d" reject CR while every MIME decoder accepts
+// LF.
 func encodeBase64Lines(der []byte) []byte {
-	const lineLen = 76
+	const lineLen = 64
 	enc := base64.StdEncoding.EncodeToString(der)
 	var b bytes.Buffer
 	for len(enc) > lineLen {
 		b.WriteString(enc[:lineLen])
-		b.WriteString("\r\n")
+		b.WriteByte('\n')
 		enc = enc[lineLen:]
 	}
 	b.WriteString(enc)
-	b.WriteString("\r\n")
+	b.WriteByte('\n')
 	return b.Bytes()
 }
 
