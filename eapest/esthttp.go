@@ -63,7 +63,13 @@ func serveOne(w io.Writer, req *http.Request, h http.Handler, maxBody int64) err
 		StatusCode: rw.statusCode(), ProtoMajor: 1, ProtoMinor: 1, Header: rw.header,
 		Request: req, ContentLength: int64(rw.body.Len()), Body: io.NopCloser(&rw.body),
 	}
-	if err := resp.Write(w); err != nil {
+	// Buffering joins the status line, headers and body into few TLS
+	// records, which saves EAP fragments.
+	bw := bufio.NewWriterSize(w, 4096)
+	if err := resp.Write(bw); err != nil {
+		return fmt.Errorf("eapest: write HTTP response in the tunnel: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("eapest: write HTTP response in the tunnel: %w", err)
 	}
 	return nil

@@ -179,7 +179,11 @@ func (t *Tunnel) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	stop := context.AfterFunc(req.Context(), t.abort)
 	defer stop()
-	if err := req.Write(t.method.t.tc); err != nil {
+	bw := bufio.NewWriterSize(t.method.t.tc, 4096)
+	if err := req.Write(bw); err != nil {
+		return nil, fmt.Errorf("eapest: write request %s: %w", req.URL.Path, err)
+	}
+	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("eapest: write request %s: %w", req.URL.Path, err)
 	}
 	resp, err := http.ReadResponse(t.br, req)
