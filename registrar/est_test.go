@@ -242,3 +242,40 @@ func TestESTBodyTooLarge(t *testing.T) {
 		t.Errorf("status = %d, want 413", rec.Code)
 	}
 }
+
+func TestUnknownRouteAndMethod(t *testing.T) {
+	d := newTestDomain(t)
+	var logs []RequestLog
+	r, err := New(Options{DomainCA: d.ca, Cert: d.cert, Store: newMemStore(),
+		Policy: parsePolicy(t, testPolicy), OnRequest: func(l RequestLog) {
+			logs = append(logs, l)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method, path string
+		want         int
+		allow        string
+	}{
+		{http.MethodGet, PathSimpleEnroll, http.StatusMethodNotAllowed, http.MethodPost},
+		{http.MethodPost, PathCACerts, http.StatusMethodNotAllowed, http.MethodGet},
+		{http.MethodGet, "/.well-known/est/serverkeygen", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			logs = nil
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, estRequest(context.Background(), tt.method, tt.path, nil, nil))
+			if rec.Code != tt.want {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.want)
+			}
+			if got := rec.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
+			}
+			if len(logs) != 1 || logs[0].Status != tt.want {
+				t.Errorf("request logs = %+v, want one with status %d", logs, tt.want)
+			}
+		})
+	}
+}

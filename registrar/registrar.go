@@ -88,14 +88,37 @@ func (r *Registrar) routes() {
 	handle := func(pattern string, h handlerFunc) {
 		r.mux.Handle(pattern, r.wrap(h))
 	}
-	handle("POST "+PathRequestVoucher, r.requestVoucher)
-	handle("POST "+PathRequestBootstrapToken, r.requestVoucher)
-	handle("POST "+PathVoucherStatus, r.voucherStatus)
-	handle("POST "+PathEnrollStatus, r.enrollStatus)
-	handle("GET "+PathCACerts, r.caCerts)
-	handle("GET "+PathCSRAttrs, r.csrAttrs)
-	handle("POST "+PathSimpleEnroll, r.simpleEnroll)
-	handle("POST "+PathSimpleReenroll, r.simpleReenroll)
+	routes := []struct {
+		method, path string
+		h            handlerFunc
+	}{
+		{http.MethodPost, PathRequestVoucher, r.requestVoucher},
+		{http.MethodPost, PathRequestBootstrapToken, r.requestVoucher},
+		{http.MethodPost, PathVoucherStatus, r.voucherStatus},
+		{http.MethodPost, PathEnrollStatus, r.enrollStatus},
+		{http.MethodGet, PathCACerts, r.caCerts},
+		{http.MethodGet, PathCSRAttrs, r.csrAttrs},
+		{http.MethodPost, PathSimpleEnroll, r.simpleEnroll},
+		{http.MethodPost, PathSimpleReenroll, r.simpleReenroll},
+	}
+	for _, rt := range routes {
+		handle(rt.method+" "+rt.path, rt.h)
+		handle(rt.path, methodNotAllowed(rt.method))
+	}
+	// Unknown routes go through wrap too, so that OnRequest sees scans.
+	handle("/", func(http.ResponseWriter, *http.Request, *RequestLog) error {
+		return peerError(http.StatusNotFound, "unknown route; the registrar serves "+
+			"/.well-known/brski/ and /.well-known/est/ routes of RFC 8995 and RFC 7030")
+	})
+}
+
+// methodNotAllowed answers 405 with the one allowed method.
+func methodNotAllowed(allowed string) handlerFunc {
+	return func(w http.ResponseWriter, req *http.Request, _ *RequestLog) error {
+		w.Header().Set("Allow", allowed)
+		return peerError(http.StatusMethodNotAllowed, "method %s is not allowed; use %s",
+			req.Method, allowed)
+	}
 }
 
 func (r *Registrar) now() time.Time { return r.opts.Now() }
