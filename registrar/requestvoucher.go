@@ -103,6 +103,8 @@ func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *Reques
 	s := sessionFrom(req.Context())
 	s.setDecision(&d)
 	if d.Outcome == policies.OutcomeReject {
+		// A reject withdraws an enrollment grant of an earlier exchange.
+		s.setGrant(nil)
 		return peerError(http.StatusForbidden, "voucher request rejected: %s", d.Reason)
 	}
 	s.setGrant(&enrollGrant{Serial: res.serial, Fingerprint: res.finger,
