@@ -136,3 +136,43 @@ func TestPendingTableLimitAndExpiry(t *testing.T) {
 		t.Errorf("%d entries after expiry, want 1", n)
 	}
 }
+
+func TestRejectWithdrawsGrant(t *testing.T) {
+	m := newTestMASA(t)
+	dev := mintDevice(t, m, "NAS-2")
+	st := openTestStore(t, "NAS-2")
+	r, d := testRegistrarFor(t, m, st, Options{Policy: parsePolicy(t, `
+rule "floor-switch" {
+  nas_client = ["switch-1"]
+  expected   = true
+  outcome    = "accept"
+}
+default {
+  outcome = "reject"
+}
+`)})
+	p := &testPledge{dev: dev, registrar: d.cert.Leaf()}
+	certs := []*x509.Certificate{dev.Certificate}
+	session := NewSessionContext(context.Background())
+	accepted := WithNASFacts(session, NASFacts{ClientName: "switch-1"})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, tunnelRequest(accepted, PathRequestVoucher, voucher.MediaType,
+		p.voucherRequest(t), certs))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("first exchange: status = %d; body %q", rec.Code, rec.Body)
+	}
+	rejected := WithNASFacts(session, NASFacts{ClientName: "switch-2"})
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, tunnelRequest(rejected, PathRequestVoucher, voucher.MediaType,
+		p.voucherRequest(t), certs))
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("second exchange: status = %d, want 403; body %q", rec.Code, rec.Body)
+	}
+	csr := newCSR(t, dev.Key, pkix.Name{SerialNumber: "NAS-2"})
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, tunnelRequest(rejected, PathSimpleEnroll, "application/pkcs10",
+		b64(csr), certs))
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("enrollment after the reject: status = %d, want 403", rec.Code)
+	}
+}
