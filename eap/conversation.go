@@ -58,7 +58,7 @@ const (
 )
 
 // Reply is the conversation's reply to one EAP packet. Packet is the
-// encoded Request, Success or Failure. Status tells the RADIUS layer to send
+// encoded Request, Success or Failure. Status selects the RADIUS reply:
 // Access-Challenge, Access-Accept or Access-Reject.
 type Reply struct {
 	Packet []byte
@@ -105,7 +105,8 @@ func NewConversation(cfg Config) (*Conversation, error) {
 // first packet may also be a Response/Identity that the NAS solicited
 // itself; its Identifier is adopted. An error wrapping ErrDiscard means the
 // packet was dropped and nothing is sent. Any other error comes with a
-// Failure reply that the caller sends.
+// Failure reply that the caller sends. Handle blocks while the method
+// works, which for EAP-EST is up to its round budget.
 func (c *Conversation) Handle(ctx context.Context, msg []byte) (Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -32,10 +32,10 @@
 //     configured http.Handler. Requests carry r.TLS and a TunnelInfo in
 //     their context.
 //   - When a round has waited RoundBudget for the handler, the server
-//     sends an empty Request. The peer answers it with an empty Response,
+//     sends an empty Request. The peer replies with an empty Response,
 //     or with data if it has some. Empty Requests and Responses are ACKs
 //     when a fragmented message is in flight, and polls otherwise.
-//   - The peer ends with close_notify. The server does not answer it in
+//   - The peer ends with close_notify. The server does not reply to it in
 //     TLS and sends EAP-Success with the keys: the exporter with the type
 //     code as context under TLS 1.3, and the "client EAP encryption" PRF
 //     under TLS 1.2.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,5 +307,48 @@ func TestESTAfterNak(t *testing.T) {
 	if res.Status != eap.StatusSuccess || res.Method != TypeEST {
 		t.Errorf("status %v, method %v (err %v); want success with EAP-EST", res.Status,
 			res.Method, res.Err)
+	}
+}
+
+// TestESTIdlePeer keeps the pledge idle between two requests until the
+// conversation has run several polling rounds, as while it validates a
+// voucher, and checks that the tunnel still works afterwards.
+func TestESTIdlePeer(t *testing.T) {
+	p := newPKI(t)
+	s := newESTSetup(t, p, TypeEST, http.HandlerFunc(echoHandler), 5*time.Millisecond)
+	var counting atomic.Bool
+	rounds := 0 // touched by the pump goroutine only
+	idle := make(chan struct{})
+	s.tr.onReply = func(eap.Reply) {
+		if !counting.Load() {
+			return
+		}
+		if rounds++; rounds == 5 {
+			close(idle)
+		}
+	}
+	tun := s.dial(t, p, TypeEST)
+	client := tun.Client()
+	get := func() {
+		t.Helper()
+		resp, err := client.Get("https://registrar/.well-known/est/cacerts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d, want 200", resp.StatusCode)
+		}
+	}
+	get()
+
+	counting.Store(true)
+	<-idle
+	get()
+	if _, err := tun.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.conv.Result(); res.Status != eap.StatusSuccess {
+		t.Errorf("server status = %v (%v), want success", res.Status, res.Err)
 	}
 }
