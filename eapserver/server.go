@@ -1,0 +1,178 @@
+package eapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/brski-eap/brski/eap"
+	"github.com/brski-eap/brski/eapest"
+	"github.com/brski-eap/brski/policies"
+	"github.com/brski-eap/brski/radius"
+)
+
+// DefaultMaxRounds caps the EAP Requests of one conversation. EAP-TLS
+// needs fewer than ten; an EAP-EST tunnel polls about once per
+// DefaultRoundBudget while the registrar waits for a MASA, so 400 rounds
+// allow a wait of several minutes.
+const DefaultMaxRounds = 400
+
+// Config configures a Server. Zero optional fields take the defaults named
+// on them.
+type Config struct {
+	// Registrar is the handler served inside EAP-EST tunnels, normally a
+	// *registrar.Registrar. Required.
+	Registrar http.Handler
+	// RegistrarTLS is the registrar's server TLS configuration, as
+	// registrar.(*Registrar).TLSConfig returns it. Its certificate is the
+	// server certificate of both methods. Required.
+	RegistrarTLS *tls.Config
+	// PledgeCAs are the manufacturer CAs whose IDevIDs may open an EAP-EST
+	// tunnel; the domain CAs are added for LDevID re-enrollment. A
+	// certificate that chains to none of them gets a TLS alert. Empty
+	// lets every client certificate in and leaves the check to the
+	// registrar handler.
+	PledgeCAs []*x509.Certificate
+	// DomainCAs are the trust anchors of LDevIDs for EAP-TLS. Required.
+	DomainCAs []*x509.Certificate
+	// Store holds the issued certificates and enrollment records that
+	// EAP-TLS checks. Required; *store.Store implements it.
+	Store Store
+	// Policy maps an enrolled device to its reply attributes for EAP-TLS.
+	// Required.
+	Policy *policies.Policy
+	// Dictionary resolves vendor attributes of policy replies by name.
+	// Nil means the built-in dictionary of package radius.
+	Dictionary *radius.VendorDictionary
+
+	// ESTType is the EAP-EST method type. Default eapest.TypeEST (255).
+	ESTType eap.MethodType
+	// FragmentSize is the TLS data per EAP Request of both methods.
+	// Default eapest.DefaultFragmentSize; Framed-MTU lowers it.
+	FragmentSize int
+	// RoundBudget caps the wait for the registrar handler per RADIUS
+	// round trip. Default eapest.DefaultRoundBudget.
+	RoundBudget time.Duration
+	// MaxRounds caps the Requests of a conversation. Default
+	// DefaultMaxRounds.
+	MaxRounds int
+	// Sessions is the State table. Nil means a table with the defaults
+	// of radius.Sessions.
+	Sessions *radius.Sessions
+
+	// OnResult, when set, receives one summary per finished
+	// conversation, for the log. It runs on the RADIUS worker and must
+	// not block.
+	OnResult func(Result)
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// Server is a radius.Handler that runs EAP-TLS and EAP-EST conversations.
+// It is safe for concurrent use. Create it with New.
+type Server struct {
+	cfg      Config
+	sessions *radius.Sessions
+	tls      *eapest.TLSServer
+	est      *eapest.ESTServer
+	dict     *radius.VendorDictionary
+	domain   *x509.CertPool
+}
+
+var _ radius.Handler = (*Server)(nil)
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, sessions: cfg.Sessions, dict: cfg.Dictionary,
+		domain: certPool(cfg.DomainCAs)}
+	if s.sessions == nil {
+		s.sessions = &radius.Sessions{}
+	}
+	if s.sessions.OnExpire == nil {
+		s.sessions.OnExpire = func(v any) {
+			if c, ok := v.(*conversation); ok {
+				c.close()
+			}
+		}
+	}
+	if s.dict == nil {
+		d, err := radius.NewVendorDictionary()
+		if err != nil {
+			return nil, fmt.Errorf("eapserver: %w", err)
+		}
+		s.dict = d
+	}
+	if s.cfg.MaxRounds <= 0 {
+		s.cfg.MaxRounds = DefaultMaxRounds
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
+	}
+	var err error
+	s.tls, err = eapest.NewTLSServer(eapest.TLSServerConfig{TLS: s.ldevidTLSConfig(),
+		FragmentSize: cfg.FragmentSize})
+	if err != nil {
+		return nil, fmt.Errorf("eapserver: EAP-TLS: %w", err)
+	}
+	s.est, err = eapest.NewESTServer(eapest.ESTServerConfig{Type: cfg.ESTType,
+		TLS: s.pledgeTLSConfig(), Handler: cfg.Registrar, FragmentSize: cfg.FragmentSize,
+		RoundBudget: cfg.RoundBudget})
+	if err != nil {
+		return nil, fmt.Errorf("eapserver: EAP-EST: %w", err)
+	}
+	return s, nil
+}
+
+func checkConfig(cfg Config) error {
+	var missing []string
+	if cfg.Registrar == nil {
+		missing = append(missing, "Registrar")
+	}
+	if cfg.RegistrarTLS == nil {
+		missing = append(missing, "RegistrarTLS")
+	}
+	if len(cfg.DomainCAs) == 0 {
+		missing = append(missing, "DomainCAs")
+	}
+	if cfg.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if cfg.Policy == nil {
+		missing = append(missing, "Policy")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("eapserver: Config needs %v; set them from the registrar setup",
+			missing)
+	}
+	return nil
+}
+
+// Sessions returns the State table, for its statistics.
+func (s *Server) Sessions() *radius.Sessions { return s.sessions }
+
+// ESTType returns the EAP-EST method type in use.
+func (s *Server) ESTType() eap.MethodType { return s.est.Type() }
+
+// methods is the eap.MethodSelector: EAP-TLS first, then EAP-EST.
+func (s *Server) methods(context.Context, string) ([]eap.Method, error) {
+	return []eap.Method{s.tls.NewMethod(), s.est.NewMethod()}, nil
+}
+
+func certPool(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
+// ErrNotEnrolled reports an EAP-TLS client whose certificate the domain CA
+// issued but the store does not know, or whose certificate is revoked.
+var ErrNotEnrolled = errors.New("eapserver: LDevID not enrolled")

@@ -1,0 +1,182 @@
+package eapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/brski-eap/brski/policies"
+	"github.com/brski-eap/brski/store"
+	"github.com/brski-eap/brski/voucher"
+)
+
+// Store is what EAP-TLS reads from the registrar's store. *store.Store
+// implements it.
+type Store interface {
+	// CertificateBySerial returns an issued LDevID, or an error wrapping
+	// store.ErrNotFound.
+	CertificateBySerial(ctx context.Context, serial *big.Int) (store.Certificate, error)
+	// Enrollments returns the enrollment records of a device, oldest first.
+	Enrollments(ctx context.Context, deviceSerial string) ([]store.Enrollment, error)
+	// ExpectedDevice returns the expected-devices entry of a serial, or an
+	// error wrapping store.ErrNotFound.
+	ExpectedDevice(ctx context.Context, serial string) (store.ExpectedDevice, error)
+}
+
+// storeTimeout bounds the store lookups of one TLS handshake, which run
+// inside a RADIUS round trip.
+const storeTimeout = time.Second
+
+// ldevidTLSConfig is the EAP-TLS server configuration: the client
+// certificate must chain to the domain CA, and the store must know it as
+// issued and not revoked. Both checks run in the handshake, so a refused
+// device gets a TLS alert before the EAP-Failure (RFC 5216, Section 2.1.3).
+func (s *Server) ldevidTLSConfig() *tls.Config {
+	c := s.cfg.RegistrarTLS.Clone()
+	c.ClientCAs = s.domain
+	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("eapserver: no client certificate")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		_, err := s.issued(ctx, cs.PeerCertificates[0])
+		return err
+	}
+	return c
+}
+
+// issued returns the store entry of an LDevID that is neither unknown nor
+// revoked.
+func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Certificate,
+	error) {
+	c, err := s.cfg.Store.CertificateBySerial(ctx, leaf.SerialNumber)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, fmt.Errorf("%w: serial %x was never issued", ErrNotEnrolled,
+			leaf.SerialNumber)
+	}
+	if err != nil {
+		return c, fmt.Errorf("eapserver: look up LDevID %x: %w", leaf.SerialNumber, err)
+	}
+	if c.IsRevoked() {
+		return c, fmt.Errorf("%w: serial %x revoked at %s", ErrNotEnrolled,
+			leaf.SerialNumber, c.Revoked.Format(time.RFC3339))
+	}
+	return c, nil
+}
+
+// pledgeTLSConfig is the EAP-EST server configuration. The registrar
+// handler verifies the client certificate itself and answers with an HTTP
+// reason; this check only keeps certificates of unknown issuers out of the
+// tunnel when PledgeCAs is set.
+func (s *Server) pledgeTLSConfig() *tls.Config {
+	c := s.cfg.RegistrarTLS.Clone()
+	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
+	check := len(s.cfg.PledgeCAs) > 0
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("eapserver: no client certificate")
+		}
+		if !check {
+			return nil
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+			Roots: roots, Intermediates: certPool(cs.PeerCertificates[1:]),
+			CurrentTime: s.cfg.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		})
+		if err != nil {
+			return fmt.Errorf("eapserver: client certificate of no trusted manufacturer: %w",
+				err)
+		}
+		return nil
+	}
+	return c
+}
+
+// enrolledFacts builds the policy facts of a device that authenticated
+// with its LDevID: the device part from its latest accepting enrollment
+// record, and the MASA part as that enrollment found it. The audit log is
+// kept only as a summary, so an enrollment that passed the audit log
+// criteria counts as having a fetched log without entries.
+func (s *Server) enrolledFacts(ctx context.Context, leaf *x509.Certificate,
+	nas policies.NASFacts) (policies.Facts, error) {
+	cert, err := s.issued(ctx, leaf)
+	if err != nil {
+		return policies.Facts{}, err
+	}
+	f := policies.Facts{NAS: nas, Time: s.cfg.Now()}
+	f.Device.Serial = cert.DeviceSerial
+	e, err := s.enrollment(ctx, cert)
+	if err != nil {
+		return f, err
+	}
+	f.Device.Manufacturer = e.Manufacturer
+	f.Device.IDevIDFingerprint = e.IDevIDFingerprint
+	f.Device.IDevIDPresented = e.IDevIDFingerprint != ""
+	exp, err := s.cfg.Store.ExpectedDevice(ctx, cert.DeviceSerial)
+	switch {
+	case err == nil:
+		f.Device.Expected, f.Device.Tags = true, exp.Tags
+	case !errors.Is(err, store.ErrNotFound):
+		return f, fmt.Errorf("eapserver: look up expected device %q: %w", cert.DeviceSerial, err)
+	}
+	f.MASA = masaFacts(e)
+	return f, nil
+}
+
+// enrollment returns the enrollment that issued cert, or else the latest
+// one of the device that was not a reject.
+func (s *Server) enrollment(ctx context.Context, cert store.Certificate) (store.Enrollment,
+	error) {
+	list, err := s.cfg.Store.Enrollments(ctx, cert.DeviceSerial)
+	if err != nil {
+		return store.Enrollment{}, fmt.Errorf("eapserver: enrollments of %q: %w",
+			cert.DeviceSerial, err)
+	}
+	var found *store.Enrollment
+	for i := range list {
+		e := &list[i]
+		if e.CertificateSerial != nil && e.CertificateSerial.Cmp(cert.SerialNumber) == 0 {
+			return *e, nil
+		}
+		if e.Outcome != policies.OutcomeReject.String() {
+			found = e
+		}
+	}
+	if found == nil {
+		return store.Enrollment{}, fmt.Errorf("%w: no admitting enrollment for device %q",
+			ErrNotEnrolled, cert.DeviceSerial)
+	}
+	return *found, nil
+}
+
+// masaFacts restores the MASA facts of an enrollment from its record.
+func masaFacts(e store.Enrollment) policies.MASAFacts {
+	m := policies.MASAFacts{Mode: policies.VoucherMASA}
+	for _, mode := range e.Modes {
+		switch policies.Mode(mode) {
+		case policies.ModeNoncelessCached:
+			m.Mode = policies.VoucherNoncelessCached
+		case policies.ModeSkipMASA:
+			m.Mode = policies.VoucherSkip
+		}
+	}
+	m.AuditLogFetched = e.AuditLog != ""
+	if len(e.Voucher) == 0 {
+		return m
+	}
+	m.VoucherObtained = true
+	if so, err := voucher.ParseSigned(e.Voucher); err == nil {
+		if v, err := voucher.ParseVoucher(so.Content); err == nil {
+			m.Assertion = string(v.Assertion)
+			m.Nonceless = len(v.Nonce) == 0
+		}
+	}
+	return m
+}
