@@ -67,7 +67,36 @@ type env struct {
 	logs  []masa.RequestLog
 }
 
+// newEnv returns an env whose MASA serves on a loopback port.
 func newEnv(t testing.TB, configure func(*masa.Config)) *env {
+	t.Helper()
+	e := newUnservedEnv(t, configure)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.server.Serve(l) }()
+	t.Cleanup(func() {
+		e.server.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	e.url = "https://" + l.Addr().String()
+	roots := x509.NewCertPool()
+	roots.AddCert(e.factory.CA)
+	if e.client, err = masaclient.New(masaclient.Config{RootCAs: roots, MaxAttempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.https = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(roots)}}
+	t.Cleanup(e.https.CloseIdleConnections)
+	return e
+}
+
+// newUnservedEnv returns an env whose MASA is only reachable through its
+// Handler.
+func newUnservedEnv(t testing.TB, configure func(*masa.Config)) *env {
 	t.Helper()
 	f, err := masa.InitFactory(t.TempDir(), "Example Devices", "https://127.0.0.1:1")
 	if err != nil {
@@ -84,30 +113,10 @@ func newEnv(t testing.TB, configure func(*masa.Config)) *env {
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv, err := masa.New(cfg)
-	if err != nil {
+	if e.server, err = masa.New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	e.server, e.url = srv, "https://"+l.Addr().String()
-	roots := x509.NewCertPool()
-	roots.AddCert(f.CA)
-	if e.client, err = masaclient.New(masaclient.Config{RootCAs: roots, MaxAttempts: 1}); err != nil {
-		t.Fatal(err)
-	}
-	e.https = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(roots)}}
-	t.Cleanup(e.https.CloseIdleConnections)
+	t.Cleanup(func() { e.server.Close() })
 	return e
 }
 

@@ -14,7 +14,7 @@ import (
 // FuzzRequestVoucher posts arbitrary bodies to both MASA operations. A
 // hostile body must get a 4xx or a voucher, never a 500 or a panic.
 func FuzzRequestVoucher(f *testing.F) {
-	e := newEnv(f, func(c *masa.Config) { c.RateInterval = time.Nanosecond })
+	e := newUnservedEnv(f, func(c *masa.Config) { c.RateInterval = time.Nanosecond })
 	nonce := []byte("fuzz-nonce-01234")
 	f.Add(e.claim(nonce))
 	f.Add(e.registrarRequest(e.domain, "SN-0001", nil, nil))

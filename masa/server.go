@@ -46,7 +46,8 @@ type Server struct {
 	tlsCertFile string
 	httpServer  *http.Server
 
-	claimMu sync.Mutex // serializes the rate check and the voucher log insert
+	claimMu   sync.Mutex // serializes the rate check and the voucher log insert
+	closeOnce sync.Once
 }
 
 // New opens the factory and the database of cfg and loads or issues the TLS
@@ -107,13 +108,20 @@ func (s *Server) ListenAndServe() error {
 // ctx is done, then closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.httpServer.Shutdown(ctx)
-	return errors.Join(err, s.db.Close())
+	return errors.Join(err, s.closeDB())
 }
 
-// Close closes the listeners, active connections and the database.
+// Close closes the listeners, active connections and the database. Calling
+// it again, or after Shutdown, returns nil.
 func (s *Server) Close() error {
 	err := s.httpServer.Close()
-	return errors.Join(err, s.db.Close())
+	return errors.Join(err, s.closeDB())
+}
+
+func (s *Server) closeDB() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.db.Close() })
+	return err
 }
 
 // loadTLS reads the configured server certificate or issues one from the
