@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/brski-eap/brski/eap"
 )
@@ -83,6 +84,9 @@ type TLSPeerConfig struct {
 	// FragmentSize is the maximum TLS data per Response. Default
 	// DefaultFragmentSize.
 	FragmentSize int
+	// Hold caps the wait for TLS output once the handshake goroutine has
+	// ended. Default DefaultPeerHold.
+	Hold time.Duration
 }
 
 // TLSPeer is the peer side of EAP-TLS for one conversation.
@@ -96,7 +100,8 @@ func NewTLSPeer(ctx context.Context, cfg TLSPeerConfig) (*TLSPeer, error) {
 		return nil, err
 	}
 	p := &TLSPeer{}
-	p.t = peerTunnel{typ: TypeTLS, config: c, size: cfg.FragmentSize, run: readTLSResult}
+	p.t = peerTunnel{typ: TypeTLS, config: c, size: cfg.FragmentSize, hold: cfg.Hold,
+		run: readTLSResult}
 	p.t.init(ctx)
 	return p, nil
 }
