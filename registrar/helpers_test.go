@@ -78,7 +78,7 @@ type testCA struct {
 	key  *ecdsa.PrivateKey
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -103,7 +103,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 
 // issue signs a leaf certificate for key with the given subject serial
 // number and extended key usage.
-func (ca *testCA) issue(t *testing.T, key crypto.Signer, serial string,
+func (ca *testCA) issue(t testing.TB, key crypto.Signer, serial string,
 	eku x509.ExtKeyUsage) *x509.Certificate {
 	t.Helper()
 	n, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
