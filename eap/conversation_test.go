@@ -137,7 +137,8 @@ func TestConversationNakSwitch(t *testing.T) {
 				}
 			}
 			if !a.closed || !b.closed || !v.closed {
-				t.Errorf("methods closed: a %v, b %v, v %v; want all", a.closed, b.closed, v.closed)
+				t.Errorf("methods closed: a %v, b %v, v %v; want all", a.closed, b.closed,
+					v.closed)
 			}
 		})
 	}
@@ -255,7 +256,8 @@ func TestConversationNakAfterStart(t *testing.T) {
 	first, _ := NewIdentityResponse(1, "dev").Marshal()
 	reply, _ := c.Handle(ctx, first)
 	p, _ := Parse(reply.Packet)
-	resp := &Packet{Code: CodeResponse, Identifier: p.Identifier, Type: TypeTLS, Data: []byte("x")}
+	resp := &Packet{Code: CodeResponse, Identifier: p.Identifier, Type: TypeTLS,
+		Data: []byte("x")}
 	b, _ := resp.Marshal()
 	reply, _ = c.Handle(ctx, b)
 	p, _ = Parse(reply.Packet)

@@ -142,13 +142,15 @@ func (p *Packet) SetMethodType(m MethodType) {
 // Data aliases b.
 func Parse(b []byte) (*Packet, error) {
 	if len(b) < headerLen {
-		return nil, fmt.Errorf("%w: %d bytes, need at least %d", ErrTruncated, len(b), headerLen)
+		return nil, fmt.Errorf("%w: %d bytes, need at least %d", ErrTruncated, len(b),
+			headerLen)
 	}
 	p := &Packet{Code: Code(b[0]), Identifier: b[1]}
 	length := int(binary.BigEndian.Uint16(b[2:4]))
 	switch {
 	case length < headerLen:
-		return nil, fmt.Errorf("%w: length %d is below the %d-byte header", ErrLength, length, headerLen)
+		return nil, fmt.Errorf("%w: length %d is below the %d-byte header", ErrLength,
+			length, headerLen)
 	case length > len(b):
 		return nil, fmt.Errorf("%w: length %d, got %d bytes", ErrTruncated, length, len(b))
 	case length < len(b):
@@ -157,7 +159,8 @@ func Parse(b []byte) (*Packet, error) {
 	switch p.Code {
 	case CodeSuccess, CodeFailure:
 		if length != headerLen {
-			return nil, fmt.Errorf("%w: %v with %d data bytes", ErrInvalid, p.Code, length-headerLen)
+			return nil, fmt.Errorf("%w: %v with %d data bytes", ErrInvalid, p.Code,
+				length-headerLen)
 		}
 		return p, nil
 	case CodeRequest, CodeResponse:

@@ -62,8 +62,7 @@ func TestEAPTLSHandshake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			conv, peer, _ := newTLSConversation(t, p.serverTLS(0), p.clientTLS(tt.version),
 				tt.serverSize, tt.peerSize, tt.framedMTU)
-			conv0 := conv
-			_, err := runConversation(t, conv0, peer)
+			_, err := runConversation(t, conv, peer)
 			if err != nil {
 				t.Fatalf("conversation: %v", err)
 			}

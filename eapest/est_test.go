@@ -240,13 +240,16 @@ func TestESTServerConfigType(t *testing.T) {
 		{"private type", eap.MethodType{Type: 200}, eap.MethodType{Type: 200}, false},
 		{"expanded", eap.MethodType{Type: 254, VendorID: 1, VendorType: 2},
 			eap.MethodType{Type: 254, VendorID: 1, VendorType: 2}, false},
-		{"expanded without vendor", eap.MethodType{Type: 254, VendorType: 2}, eap.MethodType{}, true},
+		{"expanded without vendor", eap.MethodType{Type: 254, VendorType: 2},
+			eap.MethodType{}, true},
 		{"EAP-TLS code", eap.MethodType{Type: eap.TypeTLS}, eap.MethodType{}, true},
 		{"Nak code", eap.MethodType{Type: eap.TypeNak}, eap.MethodType{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := NewESTServer(ESTServerConfig{Type: tt.typ, TLS: p.serverTLS(0), Handler: h})
+			srv, err := NewESTServer(ESTServerConfig{
+				Type: tt.typ, TLS: p.serverTLS(0), Handler: h,
+			})
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("type %v accepted", tt.typ)
