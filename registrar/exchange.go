@@ -130,6 +130,10 @@ func (o *obtained) apply(m *policies.MASAFacts) {
 // cannot be reached gives an error with status 503.
 func (r *Registrar) masaVoucher(ctx context.Context, pr *pledgeRequest) (obtained, error) {
 	var got obtained
+	if r.opts.MASA == nil {
+		got.problem = "the registrar has no MASA client configured"
+		return got, nil
+	}
 	m := pr.peer.Manufacturer
 	url := m.MASAURL
 	if url == "" {
