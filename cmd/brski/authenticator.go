@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/brski-eap/brski/authenticator"
+	"github.com/brski-eap/brski/authenticator/pae"
+)
+
+func init() {
+	registerConfigKind(configKind{
+		Name:    "authenticator",
+		Markers: []string{"interface", "nas_identifier", "nas_ip", "unauthenticated_bridge"},
+		Check: func(path string, file *hcl.File) hcl.Diagnostics {
+			_, diags := authenticator.DecodeConfig(file.Body)
+			return diags
+		},
+	})
+	register(command{
+		Name:    "authenticator",
+		Summary: "run the 802.1X authenticator on bridge ports, relaying EAPOL to RADIUS",
+		Run:     runAuthenticator,
+	})
+}
+
+func runAuthenticator(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("authenticator", stderr)
+	configFile := fs.String("config", "", "HCL configuration `file` (see docs/lab.md)")
+	level := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *configFile == "" {
+		return &exitError{code: 2, err: errors.New("brski authenticator: --config is required")}
+	}
+	logLevel := hclog.LevelFromString(*level)
+	if logLevel == hclog.NoLevel {
+		return &exitError{code: 2, err: fmt.Errorf("brski authenticator: invalid --log-level "+
+			"%q; use trace, debug, info, warn or error", *level)}
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "authenticator", Output: stderr,
+		Level: logLevel})
+	setup, err := loadAuthenticatorConfig(*configFile)
+	if err != nil {
+		return err
+	}
+	defer setup.Client.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	names := make([]string, len(setup.Ports))
+	for i, p := range setup.Ports {
+		names[i] = p.Name
+	}
+	logger.Info("starting", "ports", names, "radius_servers", len(setup.Client.Servers))
+	err = authenticator.Run(ctx, setup, authenticatorHooks(logger))
+	st := setup.Client.Stats()
+	logger.Info("stopped; every port is locked", "radius_bad_responses", st.BadResponses,
+		"radius_retransmissions", st.Retransmissions, "radius_failovers", st.Failovers)
+	return err
+}
+
+// loadAuthenticatorConfig parses and validates the file and reads the
+// secret files, which are relative to the file's directory.
+func loadAuthenticatorConfig(path string) (*authenticator.Setup, error) {
+	file, diags := hclparse.NewParser().ParseHCLFile(path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	cfg, diags := authenticator.DecodeConfig(file.Body)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return authenticator.NewSetup(cfg, filepath.Dir(path))
+}
+
+// authenticatorHooks logs one line per session outcome and rate-limits the
+// lines about frames, whose volume a peer controls.
+func authenticatorHooks(logger hclog.Logger) authenticator.Hooks {
+	limit := &logLimiter{every: time.Second, last: map[string]time.Time{}}
+	return authenticator.Hooks{
+		Event: func(e pae.Event) { logPAEEvent(logger, limit, e) },
+		Malformed: func(port string, err *authenticator.MalformedFrameError) {
+			if limit.allow("malformed " + port) {
+				logger.Warn("malformed EAPOL frame dropped", "port", port, "error", err)
+			}
+		},
+		Error: func(port string, err error) {
+			logger.Error("port failed", "port", port, "error", err)
+		},
+	}
+}
+
+func logPAEEvent(logger hclog.Logger, limit *logLimiter, e pae.Event) {
+	fields := []any{"port", e.Port, "mac", e.MAC.String(), "session", e.SessionID}
+	switch e.Kind {
+	case pae.EventAuthorized:
+		vlan := e.VLAN
+		if vlan == "" {
+			vlan = "unauthenticated"
+		}
+		logger.Info("session authorized", append(fields, "vlan", vlan)...)
+	case pae.EventRejected:
+		logger.Warn("session rejected", append(fields, "reason", "Access-Reject")...)
+	case pae.EventSessionEnded:
+		fields = append(fields, "reason", e.Reason)
+		if e.Err != nil {
+			logger.Warn("session ended", append(fields, "error", e.Err)...)
+			return
+		}
+		logger.Info("session ended", fields...)
+	case pae.EventReauthenticating:
+		logger.Debug("session reauthenticating", fields...)
+	case pae.EventPortError, pae.EventSendError:
+		logger.Error(e.Kind.String(), append(fields, "error", e.Err)...)
+	case pae.EventFrameDropped:
+		if limit.allow("dropped " + e.Port + " " + e.Reason) {
+			logger.Debug("EAPOL frame dropped", append(fields, "reason", clean(e.Reason))...)
+		}
+	}
+}
+
+// logLimiter allows one line per key and interval.
+type logLimiter struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+func (l *logLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	if len(l.last) > 1024 {
+		clear(l.last) // bound the map; keys come from ports and fixed reasons
+	}
+	l.last[key] = now
+	return true
+}
