@@ -39,6 +39,10 @@ func TestRequestVoucherRejections(t *testing.T) {
 	if err := os.RemoveAll(filepath.Dir(forgotten.CertFile)); err != nil {
 		t.Fatal(err)
 	}
+	twin, err := e.factory.MintUnstored("SN-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
 	selfSigned := newDomain(t, "Lone Registrar", true)
 	selfSigned.registrar, selfSigned.registrarKey = selfSigned.ca, selfSigned.caKey
 	content, err := (&voucher.Voucher{SerialNumber: "SN-0001", Nonce: nonce,
@@ -62,6 +66,8 @@ func TestRequestVoucherRejections(t *testing.T) {
 			e.pledgeRequest(forgotten, nonce, nil)), masaclient.ErrNotFound},
 		{"other factory", e.registrarRequest(e.domain, "SN-0001", nonce,
 			e.pledgeRequest(foreign, nonce, nil)), masaclient.ErrForbidden},
+		{"second IDevID for a minted serial", e.registrarRequest(e.domain, "SN-0001", nonce,
+			e.pledgeRequest(twin, nonce, nil)), masaclient.ErrForbidden},
 		{"nonce differs", e.registrarRequest(e.domain, "SN-0001", []byte("other-nonce"),
 			e.pledgeRequest(e.device, nonce, nil)), masaclient.ErrBadRequest},
 		{"serial differs", e.registrarRequest(e.domain, "SN-0002", nonce,
