@@ -12,9 +12,6 @@ import (
 // certificate chain, CSRs and status reports fit well below it.
 const maxBody = 64 << 10
 
-// ErrForbidden is wrapped by errors that end in HTTP 403.
-var ErrForbidden = errors.New("registrar: forbidden")
-
 // httpError is a failure that the peer may see: an HTTP status and a
 // message in plain text. Cause is logged only.
 type httpError struct {
@@ -23,7 +20,7 @@ type httpError struct {
 	Cause   error
 	// RetryAfter, when positive, is sent as the Retry-After header.
 	RetryAfter time.Duration
-	// Close asks the server to close the connection after the response.
+	// Close makes the server close the connection after the response.
 	Close bool
 }
 
@@ -34,12 +31,7 @@ func (e *httpError) Error() string {
 	return fmt.Sprintf("registrar: %d %s", e.Status, e.Message)
 }
 
-func (e *httpError) Unwrap() error {
-	if e.Status == http.StatusForbidden {
-		return errors.Join(ErrForbidden, e.Cause)
-	}
-	return e.Cause
-}
+func (e *httpError) Unwrap() error { return e.Cause }
 
 // peerError returns an error with an HTTP status and a message for the
 // peer. The message should state what is wrong and what to change.

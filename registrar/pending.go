@@ -80,7 +80,7 @@ func (t *pendingTable) remove(key string, e *pendingEntry) {
 	}
 }
 
-// expireLocked drops results that nobody fetched within ttl. Running
+// expireLocked drops results that no request fetched within ttl. Running
 // exchanges stay: they end by the MASA client's own timeout.
 func (t *pendingTable) expireLocked() {
 	now := t.now()
