@@ -62,9 +62,16 @@ func TestEAPTLSHandshake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			conv, peer, _ := newTLSConversation(t, p.serverTLS(0), p.clientTLS(tt.version),
 				tt.serverSize, tt.peerSize, tt.framedMTU)
-			_, err := runConversation(t, conv, peer)
+			log, err := runConversation(t, conv, peer)
 			if err != nil {
 				t.Fatalf("conversation: %v", err)
+			}
+			for i, req := range log.requests {
+				// The EAPOL header takes 4 bytes of the supplicant's MTU.
+				if tt.framedMTU > 0 && len(req) > tt.framedMTU-4 {
+					t.Errorf("request %d: %d bytes exceed Framed-MTU %d minus EAPOL", i,
+						len(req), tt.framedMTU)
+				}
 			}
 			res := conv.Result()
 			if res.Status != eap.StatusSuccess {
