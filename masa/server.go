@@ -99,7 +99,7 @@ func (s *Server) Serve(l net.Listener) error {
 func (s *Server) ListenAndServe() error {
 	l, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("masa: listen: %w", err)
+		return fmt.Errorf("masa: listen on %s: %w", s.cfg.Listen, err)
 	}
 	return s.Serve(l)
 }
