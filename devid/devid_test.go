@@ -216,7 +216,8 @@ func TestKeyIdentifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The RFC 8995 IDevID carries a method 1 subject key identifier.
-	if diff := cmp.Diff(hex.EncodeToString(cert.SubjectKeyId), hex.EncodeToString(got)); diff != "" {
+	want := hex.EncodeToString(cert.SubjectKeyId)
+	if diff := cmp.Diff(want, hex.EncodeToString(got)); diff != "" {
 		t.Errorf("key identifier (-want +got):\n%s", diff)
 	}
 	key := cert.PublicKey.(*ecdsa.PublicKey)

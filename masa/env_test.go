@@ -86,7 +86,8 @@ func newEnv(t testing.TB, configure func(*masa.Config)) *env {
 	e.url = "https://" + l.Addr().String()
 	roots := x509.NewCertPool()
 	roots.AddCert(e.factory.CA)
-	if e.client, err = masaclient.New(masaclient.Config{RootCAs: roots, MaxAttempts: 1}); err != nil {
+	e.client, err = masaclient.New(masaclient.Config{RootCAs: roots, MaxAttempts: 1})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.https = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(roots)}}

@@ -107,7 +107,8 @@ func (f *Factory) createCA() error {
 		return fmt.Errorf("masa: generate CA key: %w", err)
 	}
 	template := &x509.Certificate{
-		Subject:               pkix.Name{Organization: []string{f.Name}, CommonName: f.Name + " Factory CA"},
+		Subject: pkix.Name{Organization: []string{f.Name},
+			CommonName: f.Name + " Factory CA"},
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -160,7 +161,8 @@ func OpenFactory(dir string) (*Factory, error) {
 	if f.CA, f.caKey, err = loadPair(dir, FactoryCAFile, factoryCAKeyFile); err != nil {
 		return nil, err
 	}
-	if f.SigningCert, f.signingKey, err = loadPair(dir, SigningCertFile, signingKeyFile); err != nil {
+	f.SigningCert, f.signingKey, err = loadPair(dir, SigningCertFile, signingKeyFile)
+	if err != nil {
 		return nil, err
 	}
 	if len(f.CA.Subject.Organization) > 0 {

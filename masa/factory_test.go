@@ -98,7 +98,8 @@ func TestMint(t *testing.T) {
 	if !cert.NotAfter.Equal(notAfterForever) {
 		t.Errorf("notAfter = %v, want %v", cert.NotAfter, notAfterForever)
 	}
-	if diff := cmp.Diff([]x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, cert.ExtKeyUsage); diff != "" {
+	wantEKU := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	if diff := cmp.Diff(wantEKU, cert.ExtKeyUsage); diff != "" {
 		t.Errorf("EKU (-want +got):\n%s", diff)
 	}
 	opts := x509.VerifyOptions{Roots: x509.NewCertPool(), CurrentTime: time.Now(),

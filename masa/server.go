@@ -131,7 +131,8 @@ func (s *Server) loadTLS() error {
 	certFile, keyFile := s.cfg.TLSCertFile, s.cfg.TLSKeyFile
 	if certFile == "" {
 		dir := filepath.Join(s.cfg.DataDir, "tls")
-		certFile, keyFile = filepath.Join(dir, "masa-tls.pem"), filepath.Join(dir, "masa-tls-key.pem")
+		certFile = filepath.Join(dir, "masa-tls.pem")
+		keyFile = filepath.Join(dir, "masa-tls-key.pem")
 		if err := s.issueTLSCert(dir, certFile, keyFile); err != nil {
 			return err
 		}

@@ -19,8 +19,9 @@ func TestAuditEventsLimit(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	nonce := "bm9uY2U="
 	for i := range 3 {
-		rec := voucherRecord{SerialNumber: "SN-1", IssuedAt: start.Add(time.Duration(i) * time.Hour),
-			DomainID: []byte{byte(i)}, Assertion: "logged", RegistrarFingerprint: "ff"}
+		rec := voucherRecord{SerialNumber: "SN-1",
+			IssuedAt: start.Add(time.Duration(i) * time.Hour), DomainID: []byte{byte(i)},
+			Assertion: "logged", RegistrarFingerprint: "ff"}
 		if i == 2 {
 			rec.Nonce = &nonce
 		}

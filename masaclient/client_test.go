@@ -317,7 +317,8 @@ func TestMASAURL(t *testing.T) {
 }
 
 func TestNewRejectsInvalidOverride(t *testing.T) {
-	if _, err := New(Config{MASAURLs: map[string]string{"x": "http://plain.example.com"}}); err == nil {
+	_, err := New(Config{MASAURLs: map[string]string{"x": "http://plain.example.com"}})
+	if err == nil {
 		t.Fatal("New accepted an http:// override")
 	}
 }
