@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -122,8 +123,15 @@ func readCSR(req *http.Request) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, peerError(http.StatusBadRequest, "%v", err)
 	}
+	if k, ok := csr.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
+		return nil, peerError(http.StatusBadRequest, "CSR has a %d-bit RSA key; use ECDSA "+
+			"P-256 or RSA of at least %d bits", k.N.BitLen(), minRSABits)
+	}
 	return csr, nil
 }
+
+// minRSABits is the smallest RSA key that the domain CA certifies.
+const minRSABits = 2048
 
 // parseCSR parses a DER PKCS #10 request and checks its signature.
 func parseCSR(der []byte) (*x509.CertificateRequest, error) {

@@ -2,6 +2,8 @@ package registrar
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -23,6 +25,11 @@ func TestSimpleEnroll(t *testing.T) {
 	csr := newCSR(t, key, pkix.Name{CommonName: "pledge", SerialNumber: "SN-1"})
 	noSerial := newCSR(t, key, pkix.Name{CommonName: "pledge"})
 	otherSerial := newCSR(t, key, pkix.Name{CommonName: "pledge", SerialNumber: "SN-2"})
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := newCSR(t, rsaKey, pkix.Name{SerialNumber: "SN-1"})
 	wrapped := []byte(base64.StdEncoding.EncodeToString(csr))
 	var lines []byte
 	for len(wrapped) > 64 {
@@ -37,24 +44,28 @@ func TestSimpleEnroll(t *testing.T) {
 		contentType string
 		cte         string
 		want        int
+		reason      string
 	}{
-		{"no session", false, b64(csr), "application/pkcs10", "", http.StatusForbidden},
-		{"base64", true, b64(csr), "application/pkcs10", "", http.StatusOK},
-		{"line breaks", true, lines, "application/pkcs10", "", http.StatusOK},
+		{"no session", false, b64(csr), "application/pkcs10", "", http.StatusForbidden,
+			"no successful voucher exchange"},
+		{"base64", true, b64(csr), "application/pkcs10", "", http.StatusOK, ""},
+		{"line breaks", true, lines, "application/pkcs10", "", http.StatusOK, ""},
 		{"url alphabet unpadded", true,
 			[]byte(base64.RawURLEncoding.EncodeToString(csr)), "application/pkcs10", "",
-			http.StatusOK},
+			http.StatusOK, ""},
 		{"media type parameters", true, b64(csr), "application/pkcs10; charset=utf-8", "",
-			http.StatusOK},
-		{"binary", true, csr, "application/pkcs10", "binary", http.StatusOK},
-		{"serial absent", true, b64(noSerial), "application/pkcs10", "", http.StatusOK},
+			http.StatusOK, ""},
+		{"binary", true, csr, "application/pkcs10", "binary", http.StatusOK, ""},
+		{"serial absent", true, b64(noSerial), "application/pkcs10", "", http.StatusOK, ""},
 		{"serial differs", true, b64(otherSerial), "application/pkcs10", "",
-			http.StatusBadRequest},
+			http.StatusBadRequest, "does not match"},
 		{"wrong media type", true, b64(csr), "application/json", "",
-			http.StatusUnsupportedMediaType},
+			http.StatusUnsupportedMediaType, ""},
 		{"not a CSR", true, b64([]byte{0x30, 0x03, 1, 2, 3}), "application/pkcs10", "",
-			http.StatusBadRequest},
-		{"not base64", true, []byte("!!!"), "application/pkcs10", "", http.StatusBadRequest},
+			http.StatusBadRequest, ""},
+		{"not base64", true, []byte("!!!"), "application/pkcs10", "", http.StatusBadRequest, ""},
+		{"weak RSA key", true, b64(weak), "application/pkcs10", "", http.StatusBadRequest,
+			"1024-bit RSA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +86,12 @@ func TestSimpleEnroll(t *testing.T) {
 				t.Fatalf("status = %d, want %d; body %q", rec.Code, tt.want, rec.Body)
 			}
 			if tt.want != http.StatusOK {
+				if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+					t.Errorf("error Content-Type = %q, want text/plain", ct)
+				}
+				if tt.reason != "" && !strings.Contains(rec.Body.String(), tt.reason) {
+					t.Errorf("body %q does not contain %q", rec.Body, tt.reason)
+				}
 				return
 			}
 			checkLDevID(t, d, st, rec, "SN-1")
