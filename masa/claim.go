@@ -17,7 +17,6 @@ type claim struct {
 	registrar *x509.Certificate // signer of the registrar voucher request
 	domainCA  *x509.Certificate // anchor of the registrar's chain, the pinned domain cert
 	prior     *voucher.Voucher  // the pledge voucher request, nil when absent
-	idevid    *x509.Certificate // signer of the pledge voucher request
 }
 
 // authenticate checks a registrar voucher request as RFC 8995, Section 5.5
@@ -50,24 +49,39 @@ func (s *Server) authenticate(body []byte, log *RequestLog) (*claim, *httpError)
 			"contain proximity-registrar-cert (RFC 8995, Section 5.5)")
 	}
 	if len(req.PriorSignedVoucherRequest) == 0 {
-		if len(req.Nonce) > 0 {
-			return nil, reject(http.StatusBadRequest, "the registrar voucher request has a "+
-				"nonce but no prior-signed-voucher-request from the pledge")
-		}
-		if req.SerialNumber == "" {
-			return nil, reject(http.StatusBadRequest,
-				"the registrar voucher request has no serial-number")
-		}
-		if _, err := s.factory.DeviceCertificate(req.SerialNumber); err != nil {
-			return nil, reject(http.StatusNotFound, "device %q is not known to this MASA",
-				req.SerialNumber)
-		}
-		return c, nil
+		herr = s.checkWithoutPrior(req)
+	} else {
+		herr = s.verifyPledge(c, req)
 	}
-	if herr := s.verifyPledge(c, req); herr != nil {
+	if herr != nil {
 		return nil, herr
 	}
 	return c, nil
+}
+
+// checkWithoutPrior accepts a registrar voucher request without a pledge
+// request only as a nonceless claim for a device of this factory.
+func (s *Server) checkWithoutPrior(req *voucher.Voucher) *httpError {
+	if len(req.Nonce) > 0 {
+		return reject(http.StatusBadRequest, "the registrar voucher request has a "+
+			"nonce but no prior-signed-voucher-request from the pledge")
+	}
+	if req.SerialNumber == "" {
+		return reject(http.StatusBadRequest, "the registrar voucher request has no serial-number")
+	}
+	if _, err := s.factory.DeviceCertificate(req.SerialNumber); err != nil {
+		return deviceError(req.SerialNumber, err)
+	}
+	return nil
+}
+
+// deviceError maps an error of Factory.DeviceCertificate to 404 for an
+// unknown device and to 500 for a stored certificate that cannot be read.
+func deviceError(serial string, err error) *httpError {
+	if errors.Is(err, ErrUnknownDevice) {
+		return reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
+	}
+	return internalError(err)
 }
 
 // verifyRegistrar verifies the registrar's signature with the chain that
@@ -117,8 +131,7 @@ func (s *Server) verifyPledge(c *claim, req *voucher.Voucher) *httpError {
 	if err != nil {
 		return reject(http.StatusBadRequest, "invalid pledge voucher request: %v", err)
 	}
-	idevid, herr := s.verifyIDevID(pso, prior.SerialNumber)
-	if herr != nil {
+	if herr := s.verifyIDevID(pso, prior.SerialNumber); herr != nil {
 		return herr
 	}
 	if req.SerialNumber != prior.SerialNumber {
@@ -129,37 +142,39 @@ func (s *Server) verifyPledge(c *claim, req *voucher.Voucher) *httpError {
 		return reject(http.StatusBadRequest, "the nonce of the registrar voucher request "+
 			"differs from the nonce of the pledge voucher request")
 	}
-	c.prior, c.idevid = prior, idevid
+	c.prior = prior
 	return nil
 }
 
 // verifyIDevID checks that the pledge voucher request is signed by the
-// IDevID that the factory minted for serial, and returns that IDevID.
-func (s *Server) verifyIDevID(pso *voucher.SignedObject, serial string) (*x509.Certificate,
-	*httpError) {
+// IDevID that the factory minted for serial.
+func (s *Server) verifyIDevID(pso *voucher.SignedObject, serial string) *httpError {
 	known, knownErr := s.factory.DeviceCertificate(serial)
+	if knownErr != nil && !errors.Is(knownErr, ErrUnknownDevice) {
+		return internalError(knownErr)
+	}
 	roots := x509.NewCertPool()
 	roots.AddCert(s.factory.CA)
 	v, err := pso.Verify(voucher.VerifyOptions{Roots: roots, CurrentTime: s.cfg.Now(),
 		Signer: known})
 	switch {
 	case err != nil && knownErr != nil && errors.Is(err, voucher.ErrSignerNotFound):
-		return nil, reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
+		return reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
 	case err != nil:
-		return nil, reject(http.StatusForbidden, "the pledge voucher request is not signed "+
+		return reject(http.StatusForbidden, "the pledge voucher request is not signed "+
 			"by an IDevID of this factory (%s): %v", s.factory.CA.Subject, err)
 	}
 	signerSerial, err := devid.SerialNumber(v.Signer)
 	if err != nil || signerSerial != serial {
-		return nil, reject(http.StatusBadRequest, "the pledge voucher request has "+
+		return reject(http.StatusBadRequest, "the pledge voucher request has "+
 			"serial-number %q but its IDevID has %q", serial, signerSerial)
 	}
 	if knownErr != nil {
-		return nil, reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
+		return reject(http.StatusNotFound, "device %q is not known to this MASA", serial)
 	}
 	if !known.Equal(v.Signer) {
-		return nil, reject(http.StatusForbidden, "the IDevID of device %q is not the one "+
+		return reject(http.StatusForbidden, "the IDevID of device %q is not the one "+
 			"this factory minted", serial)
 	}
-	return v.Signer, nil
+	return nil
 }

@@ -351,3 +351,25 @@ func TestOnRequest(t *testing.T) {
 		t.Errorf("request logs (-want +got):\n%s", diff)
 	}
 }
+
+// A pledge voucher request may leave out the IDevID, which the MASA then
+// takes from the device it minted for the serial number.
+func TestPledgeRequestWithoutIDevID(t *testing.T) {
+	e := newEnv(t, nil)
+	nonce := []byte("omitted-idevid-1")
+	content, err := (&voucher.Voucher{CreatedOn: e.clock.Now(), SerialNumber: "SN-0001",
+		Nonce: nonce, Assertion: voucher.AssertionProximity,
+		ProximityRegistrarCert: e.domain.registrar.Raw}).MarshalRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior, err := voucher.Sign(content, e.device.Certificate, e.device.Key,
+		&voucher.SignOptions{OmitSigner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := e.registrarRequest(e.domain, "SN-0001", nonce, prior)
+	if _, err := e.client.RequestVoucher(context.Background(), e.url, req); err != nil {
+		t.Fatal(err)
+	}
+}
