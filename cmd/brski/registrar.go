@@ -143,6 +143,8 @@ func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.O
 		TLSConfig:         r.TLSConfig(),
 		ConnContext:       r.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
