@@ -177,9 +177,14 @@ func TestIntegrationTwoDomains(t *testing.T) {
 			dec.CertificateSerial, ldevid.SerialNumber)
 	}
 
-	// A second domain sees the first one in the audit log and rejects.
+	// A second domain with the default policy finds the first one in the
+	// audit log and rejects.
+	def, err := DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
 	st2 := openTestStore(t, "SN-0001")
-	r2, _ := testRegistrarFor(t, m, st2, Options{})
+	r2, _ := testRegistrarFor(t, m, st2, Options{Policy: def.Policy})
 	p2 := dialPledge(t, serveRegistrar(t, r2), dev)
 	resp, body = p2.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType,
 		p2.voucherRequest(t))
