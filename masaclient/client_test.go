@@ -2,8 +2,13 @@ package masaclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -345,5 +350,65 @@ func TestParseRetryAfter(t *testing.T) {
 				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.value, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRequestVoucherTransportErrors(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conn.Close()
+		}
+	}()
+	c, err := New(Config{MaxAttempts: 3, Backoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RequestVoucher(context.Background(), "https://"+l.Addr().String(), nil)
+	if err == nil {
+		t.Fatal("no error from a server that closes every connection")
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		t.Errorf("transport failure returned a StatusError: %v", err)
+	}
+	if got := accepted.Load(); got != 3 {
+		t.Errorf("connections = %d, want 3", got)
+	}
+}
+
+func TestRequestVoucherUntrustedServerNotRetried(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	c, err := New(Config{RootCAs: x509.NewCertPool(), MaxAttempts: 3,
+		Backoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RequestVoucher(context.Background(), srv.URL, nil)
+	var certErr *tls.CertificateVerificationError
+	if !errors.As(err, &certErr) {
+		t.Fatalf("error = %v, want a certificate verification error", err)
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("connections = %d, want 1", got)
 	}
 }
