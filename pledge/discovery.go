@@ -1,0 +1,144 @@
+package pledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+)
+
+// DefaultMaxAuthenticators is how many authenticators Discover tries on
+// one interface when Discovery.MaxAuthenticators is zero.
+const DefaultMaxAuthenticators = 4
+
+// ErrNoRegistrar means that every discovery attempt failed. The error that
+// Discover returns joins it with the error of each attempt.
+var ErrNoRegistrar = errors.New("pledge: no registrar reached by any discovery method")
+
+// Discovery is the search order of a pledge for its registrar, after
+// draft-pritikin-bootstrapping-keyinfrastructures-01, Sections 4.1 and
+// 4.1.1: 802.1X on each interface, and each authenticator that responds
+// there, before the search widens to registrars reached over HTTPS.
+//
+// NOTE: DNS-SD discovery of _brski-registrar._tcp is not built. A
+// configured registrar URL is the only HTTPS method.
+type Discovery struct {
+	// Interfaces are the network interfaces to try 802.1X on, in order.
+	Interfaces []string
+	// EAPOL sets the supplicant timers. Discover adds each authenticator
+	// that failed to a copy of its Skip list.
+	EAPOL EAPOLConfig
+	// EAP sets the identity and method of the EAP-EST conversation.
+	EAP EAPConfig
+	// MaxAuthenticators caps the authenticators tried per interface.
+	// Default DefaultMaxAuthenticators.
+	MaxAuthenticators int
+	// RegistrarURLs are configured registrars, tried over HTTPS after
+	// 802.1X.
+	RegistrarURLs []string
+	// Trace, when set, receives each attempt as it ends.
+	Trace func(Attempt)
+
+	// dial opens the EAPOL transport. Nil means DialEAPOL.
+	dial func(ifName string, cfg EAPOLConfig) (eapolLink, error)
+}
+
+// eapolLink is the EAPOL transport as Discover uses it.
+type eapolLink interface {
+	Exchange(ctx context.Context, eapResponse []byte) ([]byte, error)
+	Authenticator() net.HardwareAddr
+	Close() error
+}
+
+// Attempt is one try of Discover: 802.1X through one authenticator on
+// Interface, or HTTPS to RegistrarURL.
+type Attempt struct {
+	Interface     string
+	Authenticator net.HardwareAddr // nil when none responded
+	RegistrarURL  string
+	Err           error
+}
+
+// String describes the attempt for logs.
+func (a Attempt) String() string {
+	if a.RegistrarURL != "" {
+		return "HTTPS to " + a.RegistrarURL
+	}
+	if a.Authenticator == nil {
+		return "802.1X on " + a.Interface
+	}
+	return fmt.Sprintf("802.1X on %s through %v", a.Interface, a.Authenticator)
+}
+
+// Discover runs bootstrapping attempts in the order of d until one
+// succeeds, and returns its result and the attempt. Each attempt sends a
+// voucher request with a fresh nonce. When all fail, the error wraps
+// ErrNoRegistrar and the error of every attempt.
+func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, error) {
+	errs := []error{ErrNoRegistrar}
+	record := func(a Attempt) {
+		errs = append(errs, fmt.Errorf("%v: %w", a, a.Err))
+		if d.Trace != nil {
+			d.Trace(a)
+		}
+	}
+	for _, ifName := range d.Interfaces {
+		res, a, ok := p.discoverOn(ctx, d, ifName, record)
+		if ok {
+			return res, a, nil
+		}
+		if ctx.Err() != nil {
+			return nil, Attempt{}, errors.Join(append(errs, ctx.Err())...)
+		}
+	}
+	for _, url := range d.RegistrarURLs {
+		res, err := p.Bootstrap(ctx, url)
+		a := Attempt{RegistrarURL: url, Err: err}
+		if err == nil {
+			return res, a, nil
+		}
+		record(a)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, Attempt{}, errors.Join(errs...)
+}
+
+// discoverOn tries each authenticator on one interface until an attempt
+// succeeds, none responds or MaxAuthenticators were tried.
+func (p *Pledge) discoverOn(ctx context.Context, d Discovery, ifName string,
+	record func(Attempt)) (*Result, Attempt, bool) {
+	limit := d.MaxAuthenticators
+	if limit == 0 {
+		limit = DefaultMaxAuthenticators
+	}
+	dial := d.dial
+	if dial == nil {
+		dial = func(name string, cfg EAPOLConfig) (eapolLink, error) {
+			return DialEAPOL(name, cfg)
+		}
+	}
+	cfg := d.EAPOL
+	cfg.Skip = slices.Clone(cfg.Skip)
+	for range limit {
+		tr, err := dial(ifName, cfg)
+		if err != nil {
+			record(Attempt{Interface: ifName, Err: err})
+			return nil, Attempt{}, false
+		}
+		res, _, err := p.BootstrapEAP(ctx, tr, d.EAP)
+		a := Attempt{Interface: ifName, Authenticator: tr.Authenticator(), Err: err}
+		tr.Close()
+		if err == nil {
+			return res, a, true
+		}
+		record(a)
+		if a.Authenticator == nil || ctx.Err() != nil {
+			return nil, Attempt{}, false
+		}
+		cfg.Skip = append(cfg.Skip, a.Authenticator)
+	}
+	return nil, Attempt{}, false
+}
