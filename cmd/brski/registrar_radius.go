@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/brski-eap/brski/eapserver"
+	"github.com/brski-eap/brski/radius"
+	"github.com/brski-eap/brski/registrar"
+)
+
+// radiusListener is the RADIUS server of "brski registrar": EAP-TLS and
+// EAP-EST through eapserver, on the address of the radius block.
+type radiusListener struct {
+	addr   net.Addr
+	srv    *radius.Server
+	served chan error
+	logger hclog.Logger
+}
+
+// checkRADIUSBlock validates the radius block of a registrar file and reads
+// its secret files, for "brski config check".
+func checkRADIUSBlock(cfg *registrar.Config) hcl.Diagnostics {
+	if cfg.RADIUS == nil {
+		return nil
+	}
+	fc, diags := eapserver.DecodeFileConfig(cfg.RADIUS.Body, cfg.RADIUS.DefRange)
+	if diags.HasErrors() {
+		return diags
+	}
+	if _, err := fc.ClientTable(filepath.Dir(cfg.Filename)); err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "radius: invalid client",
+			Detail: err.Error(), Subject: cfg.RADIUS.DefRange.Ptr()}}
+	}
+	return nil
+}
+
+// radiusServerConfig builds the eapserver configuration of a registrar.
+func radiusServerConfig(fc *eapserver.FileConfig, opts registrar.Options,
+	r *registrar.Registrar, st eapserver.Store) (eapserver.Config, error) {
+	typ, err := fc.ESTType()
+	if err != nil {
+		return eapserver.Config{}, err
+	}
+	var pledgeCAs []*x509.Certificate
+	for _, m := range opts.Manufacturers {
+		pledgeCAs = append(pledgeCAs, m.CA...)
+	}
+	return eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(), PledgeCAs: pledgeCAs,
+		DomainCAs: opts.DomainCA.Chain, Store: st, Policy: opts.Policy, ESTType: typ,
+		FragmentSize: fc.FragmentSize}, nil
+}
+
+// startRADIUS starts the RADIUS server when the configuration has a radius
+// block, and returns nil otherwise: without client blocks a listener
+// would drop every request. The returned context ends when ctx does or
+// when the RADIUS server fails, so that the HTTPS server stops too.
+func startRADIUS(ctx context.Context, cfg *registrar.Config, opts registrar.Options,
+	r *registrar.Registrar, st eapserver.Store,
+	logger hclog.Logger) (context.Context, *radiusListener, error) {
+	return startRADIUSAt(ctx, "", cfg, opts, r, st, logger)
+}
+
+// startRADIUSAt is startRADIUS on listen instead of the configured address
+// when listen is not empty.
+func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
+	opts registrar.Options, r *registrar.Registrar, st eapserver.Store,
+	logger hclog.Logger) (context.Context, *radiusListener, error) {
+	if cfg.RADIUS == nil {
+		logger.Info("no radius block: RADIUS is off")
+		return ctx, nil, nil
+	}
+	fc, diags := eapserver.DecodeFileConfig(cfg.RADIUS.Body, cfg.RADIUS.DefRange)
+	if diags.HasErrors() {
+		return ctx, nil, &registrar.ConfigError{Diagnostics: diags}
+	}
+	clients, err := fc.ClientTable(filepath.Dir(cfg.Filename))
+	if err != nil {
+		return ctx, nil, err
+	}
+	ecfg, err := radiusServerConfig(fc, opts, r, st)
+	if err != nil {
+		return ctx, nil, err
+	}
+	log := logger.Named("radius")
+	ecfg.OnResult = func(res eapserver.Result) { logConversation(log, res) }
+	handler, err := eapserver.New(ecfg)
+	if err != nil {
+		return ctx, nil, err
+	}
+	if listen == "" {
+		listen = fc.ListenAddr()
+	}
+	conn, err := net.ListenPacket("udp", listen)
+	if err != nil {
+		return ctx, nil, fmt.Errorf("radius: listen on %s: %w; change radius.listen",
+			listen, err)
+	}
+	rl := &radiusListener{addr: conn.LocalAddr(), served: make(chan error, 1), logger: log,
+		srv: &radius.Server{Clients: clients, Handler: handler,
+			OnDrop: func(reason radius.DropReason, addr net.Addr, err error) {
+				log.Debug("datagram dropped", "reason", reason.String(), "from",
+					addrString(addr), "error", err)
+			}}}
+	names := make([]string, 0, len(clients.Clients()))
+	for _, c := range clients.Clients() {
+		names = append(names, c.String())
+	}
+	log.Info("starting", "listen", conn.LocalAddr().String(), "clients", names,
+		"eap_est_type", handler.ESTType().String())
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		err := rl.srv.Serve(conn)
+		rl.served <- err
+		if !errors.Is(err, radius.ErrServerClosed) {
+			log.Error("RADIUS server failed", "error", err)
+			cancel()
+		}
+	}()
+	return ctx, rl, nil
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// stop shuts the RADIUS server down, letting conversation rounds in
+// progress answer. A nil listener does nothing.
+func (rl *radiusListener) stop() error {
+	if rl == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), registrarShutdownTimeout)
+	defer cancel()
+	err := rl.srv.Shutdown(ctx)
+	if serveErr := <-rl.served; !errors.Is(serveErr, radius.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if err != nil {
+		return fmt.Errorf("radius shutdown: %w", err)
+	}
+	rl.logger.Info("stopped")
+	return nil
+}
+
+// logConversation writes one line per RADIUS conversation, at a level set
+// by the outcome, with CR and LF removed from the peer-controlled values.
+func logConversation(log hclog.Logger, r eapserver.Result) {
+	fields := []any{"mac", clean(r.CallingStationID), "nas", r.NAS,
+		"identity", clean(r.Identity), "method", r.MethodName(), "outcome", r.Outcome,
+		"rounds", r.Rounds, "duration", r.Duration}
+	if r.VLAN != "" {
+		fields = append(fields, "vlan", r.VLAN)
+	}
+	if r.Serial != "" {
+		fields = append(fields, "serial", clean(r.Serial))
+	}
+	if r.Rule != "" {
+		fields = append(fields, "rule", r.Rule)
+	}
+	if r.Reason != "" {
+		fields = append(fields, "reason", clean(r.Reason))
+	}
+	switch {
+	case r.Err != nil:
+		log.Warn("conversation rejected", append(fields, "error", clean(r.Err.Error()))...)
+	case r.Outcome == eapserver.OutcomeReject:
+		log.Warn("conversation rejected", fields...)
+	case r.Outcome != "accept":
+		log.Warn("conversation admitted", fields...)
+	default:
+		log.Info("conversation admitted", fields...)
+	}
+}
