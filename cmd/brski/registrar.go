@@ -51,7 +51,7 @@ func checkRegistrarConfig(path string, file *hcl.File) hcl.Diagnostics {
 	case err != nil:
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error()}}
 	}
-	return cfg.CheckFiles()
+	return append(cfg.CheckFiles(), checkRADIUSBlock(cfg)...)
 }
 
 // registrarShutdownTimeout bounds the wait for active requests at shutdown.
@@ -98,7 +98,11 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serveRegistrar(ctx, cfg, opts, r, logger)
+	ctx, rad, err := startRADIUS(ctx, cfg, opts, r, st.DB, logger)
+	if err != nil {
+		return err
+	}
+	return errors.Join(serveRegistrar(ctx, cfg, opts, r, logger), rad.stop())
 }
 
 // loadRegistrarConfig reads the configuration file, or returns the
