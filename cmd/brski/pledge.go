@@ -33,6 +33,11 @@ type pledgeFlags struct {
 	masaTrust string
 	registrar string
 	out       string
+	// The RADIUS transport through a simulated NAS; see demo.go.
+	radius     string
+	secretFile string
+	mac        string
+	eapTLS     bool
 }
 
 func (f *pledgeFlags) register(fs *flag.FlagSet) {
@@ -45,9 +50,13 @@ func (f *pledgeFlags) register(fs *flag.FlagSet) {
 		"registrar `URL`, such as https://registrar.example:8443")
 	fs.StringVar(&f.out, "out", "", "`directory` for "+pledge.LDevIDFile+", "+
 		pledge.LDevIDKeyFile+" and "+pledge.DomainCAFile)
+	f.registerRADIUS(fs)
 }
 
 func (f *pledgeFlags) validate() error {
+	if f.radius != "" {
+		return f.validateRADIUS()
+	}
 	for _, req := range []struct{ name, value string }{
 		{"--idevid", f.idevid}, {"--key", f.key}, {"--masa-trust", f.masaTrust},
 		{"--registrar", f.registrar}, {"--out", f.out},
@@ -69,6 +78,9 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := f.validate(); err != nil {
 		return err
+	}
+	if f.radius != "" {
+		return runPledgeRADIUS(&f, stdout, stderr)
 	}
 	p, err := f.load()
 	if err != nil {
