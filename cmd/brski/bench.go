@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"layeh.com/radius"
-	"layeh.com/radius/rfc2865"
 
 	"github.com/brski-eap/brski/eap"
 	"github.com/brski-eap/brski/eapest"
@@ -194,7 +193,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := runBenchLoop(ctx, &f, client, secret, attempt)
+	res := runBenchLoop(ctx, &f, client, attempt)
 	cpu1, err := serverCPU(f.serverPID)
 	if err != nil {
 		return err
@@ -223,11 +222,11 @@ func readSecretFile(path string) ([]byte, error) {
 }
 
 // attemptFunc runs authentication number i through nas.
-type attemptFunc func(ctx context.Context, i int, nas *benchNAS) error
+type attemptFunc func(ctx context.Context, i int, nas *pledge.NAS) error
 
 // runBenchLoop runs f.count attempts on f.concurrency workers.
 func runBenchLoop(ctx context.Context, f *benchFlags, client *brskiradius.Client,
-	secret []byte, attempt attemptFunc) *benchResult {
+	attempt attemptFunc) *benchResult {
 	res := &benchResult{errors: map[string]int{}}
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -236,15 +235,15 @@ func runBenchLoop(ctx context.Context, f *benchFlags, client *brskiradius.Client
 	for range f.concurrency {
 		wg.Go(func() {
 			for i := range next {
-				nas := &benchNAS{client: client, secret: secret, mtu: f.framedMTU,
-					mac: benchMAC(i)}
+				nas := &pledge.NAS{Client: client, Identifier: "brski-bench",
+					CallingStationID: benchMAC(i), FramedMTU: f.framedMTU}
 				actx, cancel := context.WithTimeout(ctx, f.timeout)
 				t0 := time.Now()
 				err := attempt(actx, i, nas)
 				d := time.Since(t0)
 				cancel()
 				mu.Lock()
-				res.add(d, nas.rounds, err)
+				res.add(d, nas.RoundTrips(), err)
 				mu.Unlock()
 			}
 		})
@@ -297,7 +296,7 @@ func (f *benchFlags) tlsAttempter() (attemptFunc, error) {
 	}
 	cfg := benchTLSConfig(cert, roots, f.serverName, f.tlsMax)
 	frag := f.framedMTU - 10 // EAP header, type, flags and TLS Message Length
-	return func(ctx context.Context, _ int, nas *benchNAS) error {
+	return func(ctx context.Context, _ int, nas *pledge.NAS) error {
 		return runEAPTLS(ctx, nas, identity, cfg, frag)
 	}, nil
 }
@@ -350,7 +349,7 @@ func benchTLSConfig(cert tls.Certificate, roots *x509.CertPool, serverName,
 
 // runEAPTLS runs one EAP-TLS authentication and checks that the MPPE keys
 // of the Access-Accept match the keys the peer derived.
-func runEAPTLS(ctx context.Context, nas *benchNAS, identity string, cfg *tls.Config,
+func runEAPTLS(ctx context.Context, nas *pledge.NAS, identity string, cfg *tls.Config,
 	frag int) error {
 	method, err := eapest.NewTLSPeer(ctx, eapest.TLSPeerConfig{TLS: cfg, FragmentSize: frag})
 	if err != nil {
@@ -378,7 +377,7 @@ func runEAPTLS(ctx context.Context, nas *benchNAS, identity string, cfg *tls.Con
 	if res.Status != eap.StatusSuccess {
 		return fmt.Errorf("eap-tls ended with %v: %v", res.Status, res.Err)
 	}
-	return nas.checkAccept(res.MSK)
+	return checkAccept(nas, res.MSK)
 }
 
 func (f *benchFlags) estAttempter() (attemptFunc, error) {
@@ -395,7 +394,7 @@ func (f *benchFlags) estAttempter() (attemptFunc, error) {
 		return nil, err
 	}
 	frag := f.framedMTU - 10
-	return func(ctx context.Context, i int, nas *benchNAS) error {
+	return func(ctx context.Context, i int, nas *pledge.NAS) error {
 		d := devices[i%len(devices)]
 		identity := f.identity
 		if identity == "" {
@@ -439,115 +438,27 @@ func loadFactoryDevices(dir string) ([]factoryDevice, error) {
 
 // runEAPEST bootstraps one device over EAP-EST: voucher, enrollment and the
 // final Access-Accept with MPPE keys.
-func runEAPEST(ctx context.Context, nas *benchNAS, identity string, p *pledge.Pledge,
+func runEAPEST(ctx context.Context, nas *pledge.NAS, identity string, p *pledge.Pledge,
 	frag int) error {
-	tun, err := eapest.Dial(ctx, nas, eapest.PeerConfig{Identity: identity,
-		TLS: eapest.ProvisionalTLSConfig(p.IDevID), FragmentSize: frag})
-	if err != nil {
-		return err
-	}
-	s, err := pledge.NewSession(tun.Client(), "https://registrar", tun.ConnectionState())
-	if err != nil {
-		tun.Close(ctx)
-		return err
-	}
-	if _, err := p.Run(ctx, s); err != nil {
-		tun.Close(ctx)
-		return err
-	}
-	res, err := tun.Close(ctx)
+	_, res, err := p.BootstrapEAP(ctx, nas, pledge.EAPConfig{Identity: identity,
+		FragmentSize: frag})
 	if err != nil {
 		return err
 	}
 	if res.Status != eap.StatusSuccess {
 		return fmt.Errorf("eap-est ended with %v: %v", res.Status, res.Err)
 	}
-	return nas.checkAccept(res.MSK)
-}
-
-// benchNAS is the NAS side of one authentication: it carries EAP packets in
-// Access-Requests (RFC 3579) and counts the round trips.
-type benchNAS struct {
-	client *brskiradius.Client
-	secret []byte
-	mtu    int
-	mac    string
-
-	userName string
-	state    []byte
-	rounds   int
-	accept   *radius.Packet
-	reqAuth  [16]byte
-}
-
-// Exchange implements eapest.Transport. The first call returns the
-// EAP-Request/Identity that a switch sends itself, so the server receives the
-// Identity Response first, as from any authenticator.
-func (n *benchNAS) Exchange(ctx context.Context, eapResp []byte) ([]byte, error) {
-	if eapResp == nil {
-		return eap.NewIdentityRequest(1).Marshal()
-	}
-	if n.userName == "" {
-		if p, err := eap.Parse(eapResp); err == nil && p.Type == eap.TypeIdentity {
-			n.userName, _ = eap.Identity(p)
-		}
-	}
-	req, err := n.request(eapResp)
-	if err != nil {
-		return nil, err
-	}
-	reply, err := n.client.Exchange(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	n.rounds++
-	msg, err := brskiradius.EAPMessage(reply)
-	if err != nil {
-		return nil, err
-	}
-	switch reply.Code {
-	case radius.CodeAccessChallenge:
-		n.state = rfc2865.State_Get(reply)
-	case radius.CodeAccessAccept:
-		n.accept, n.reqAuth = reply, req.Authenticator
-	case radius.CodeAccessReject:
-		if len(msg) == 0 {
-			return nil, errors.New("Access-Reject without EAP-Message")
-		}
-	default:
-		return nil, fmt.Errorf("unexpected reply %v", reply.Code)
-	}
-	if len(msg) == 0 {
-		return nil, fmt.Errorf("%v without EAP-Message", reply.Code)
-	}
-	return msg, nil
-}
-
-func (n *benchNAS) request(eapResp []byte) (*radius.Packet, error) {
-	p := radius.New(radius.CodeAccessRequest, n.secret)
-	rfc2865.UserName_SetString(p, n.userName)
-	rfc2865.NASIdentifier_SetString(p, "brski-bench")
-	rfc2865.NASPortType_Set(p, rfc2865.NASPortType_Value_Ethernet)
-	rfc2865.ServiceType_Set(p, rfc2865.ServiceType_Value_FramedUser)
-	rfc2865.CallingStationID_SetString(p, n.mac)
-	rfc2865.CalledStationID_SetString(p, "02-42-FF-FF-FF-FF")
-	rfc2865.FramedMTU_Set(p, rfc2865.FramedMTU(n.mtu))
-	if n.state != nil {
-		rfc2865.State_Set(p, n.state)
-	}
-	if err := brskiradius.SetEAPMessage(p, eapResp); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checkAccept(nas, res.MSK)
 }
 
 // checkAccept checks that the conversation ended in Access-Accept whose
 // MS-MPPE keys are the halves of msk (RFC 5216, Section 2.3).
-func (n *benchNAS) checkAccept(msk []byte) error {
-	if n.accept == nil {
+func checkAccept(nas *pledge.NAS, msk []byte) error {
+	final, reqAuth := nas.Final()
+	if final == nil || final.Code != radius.CodeAccessAccept {
 		return errors.New("EAP-Success without Access-Accept")
 	}
-	send, recv, err := brskiradius.MPPEKeys(n.accept, n.reqAuth)
+	send, recv, err := brskiradius.MPPEKeys(final, reqAuth)
 	if err != nil {
 		return err
 	}
