@@ -304,3 +304,37 @@ func TestAuthenticateOverTransport(t *testing.T) {
 		t.Error("server and peer MSK differ")
 	}
 }
+
+func TestEAPTLSDataInPlaceOfACK(t *testing.T) {
+	p := newPKI(t)
+	srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0), FragmentSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hello := clientHelloFor(t, p.clientTLS(0))
+	pkt, err := eap.Parse(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m := srv.NewMethod()
+	defer m.Close()
+	if _, err := m.Start(ctx, eap.Session{}); err != nil {
+		t.Fatal(err)
+	}
+	step, err := m.Process(ctx, pkt.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFragment(step.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Flags&(FlagLength|FlagMore) != FlagLength|FlagMore || len(f.Data) != 100 {
+		t.Fatalf("first server fragment: flags %#x, %d bytes; want L, M and 100 bytes",
+			f.Flags, len(f.Data))
+	}
+	if _, err := m.Process(ctx, []byte{0x00, 22}); !errors.Is(err, ErrProtocol) {
+		t.Errorf("data in place of an ACK: error %v, want ErrProtocol", err)
+	}
+}

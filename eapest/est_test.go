@@ -355,3 +355,40 @@ func TestESTIdlePeer(t *testing.T) {
 		t.Errorf("server status = %v (%v), want success", res.Status, res.Err)
 	}
 }
+
+func TestESTServerFramingErrors(t *testing.T) {
+	p := newPKI(t)
+	srv, err := NewESTServer(ESTServerConfig{TLS: p.serverTLS(0),
+		Handler: http.HandlerFunc(echoHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"version 1", []byte{0x01, 22}, ErrProtocol},
+		{"S flag from the peer", []byte{byte(FlagStart)}, ErrProtocol},
+		{"empty Response to the Start", []byte{0x00}, ErrProtocol},
+		{"missing flags", nil, ErrFragment},
+		{"first fragment without L", []byte{byte(FlagMore), 22}, ErrFragment},
+		{"over 64 KiB", []byte{byte(FlagLength | FlagMore), 0, 1, 0, 1, 22}, ErrTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := srv.NewMethod()
+			defer m.Close()
+			start, err := m.Start(context.Background(), eap.Session{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]byte{byte(FlagStart | Version)}, start); diff != "" {
+				t.Errorf("Start (-want +got):\n%s", diff)
+			}
+			if _, err := m.Process(context.Background(), tt.data); !errors.Is(err, tt.want) {
+				t.Errorf("Process(%x) error = %v, want %v", tt.data, err, tt.want)
+			}
+		})
+	}
+}
