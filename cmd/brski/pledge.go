@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -33,6 +36,9 @@ type pledgeFlags struct {
 	masaTrust string
 	registrar string
 	out       string
+	// 802.1X on the device's own interfaces; see runPledgeEAPOL.
+	interfaces string
+	reset      bool
 	// The RADIUS transport through a simulated NAS; see demo.go.
 	radius     string
 	secretFile string
@@ -50,6 +56,10 @@ func (f *pledgeFlags) register(fs *flag.FlagSet) {
 		"registrar `URL`, such as https://registrar.example:8443")
 	fs.StringVar(&f.out, "out", "", "`directory` for "+pledge.LDevIDFile+", "+
 		pledge.LDevIDKeyFile+" and "+pledge.DomainCAFile)
+	fs.StringVar(&f.interfaces, "interface", "", "comma-separated `interfaces` to try "+
+		"802.1X on before --registrar; once enrolled, EAP-TLS with the LDevID on them")
+	fs.BoolVar(&f.reset, "reset", false, "forget the enrollment recorded in --out, "+
+		"so the device bootstraps again")
 	f.registerRADIUS(fs)
 }
 
@@ -59,7 +69,7 @@ func (f *pledgeFlags) validate() error {
 	}
 	for _, req := range []struct{ name, value string }{
 		{"--idevid", f.idevid}, {"--key", f.key}, {"--masa-trust", f.masaTrust},
-		{"--registrar", f.registrar}, {"--out", f.out},
+		{"--registrar or --interface", f.registrar + f.interfaces}, {"--out", f.out},
 	} {
 		if req.value == "" {
 			return &exitError{code: 2, err: fmt.Errorf("brski pledge: %s is required",
@@ -78,6 +88,14 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := f.validate(); err != nil {
 		return err
+	}
+	if f.reset {
+		if err := pledge.ResetEnrollment(f.out); err != nil {
+			return err
+		}
+	}
+	if f.interfaces != "" {
+		return runPledgeEAPOL(&f, stdout, stderr)
 	}
 	if f.radius != "" {
 		return runPledgeRADIUS(&f, stdout, stderr)
@@ -140,4 +158,68 @@ func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
 			log.Warn("status report failed", "path", e.Path, "error", e.Err)
 		}
 	}
+}
+
+// runPledgeEAPOL bootstraps over 802.1X on the interfaces of --interface,
+// then over HTTPS with --registrar when it is set. A device that --out
+// records as enrolled authenticates with EAP-TLS and its LDevID instead.
+func runPledgeEAPOL(f *pledgeFlags, stdout, stderr io.Writer) error {
+	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ifaces := strings.Split(f.interfaces, ",")
+	_, err := pledge.ReadEnrollment(f.out)
+	if err == nil {
+		return reauthenticateEAPOL(ctx, ifaces, f.out, stdout)
+	}
+	if !errors.Is(err, pledge.ErrNotEnrolled) {
+		return err
+	}
+	p, err := f.load()
+	if err != nil {
+		return err
+	}
+	p.Trace = progress(stdout, log)
+	d := pledge.Discovery{Interfaces: ifaces, Trace: func(a pledge.Attempt) {
+		log.Warn("bootstrapping attempt failed", "attempt", a.String(), "error", a.Err)
+	}}
+	if f.registrar != "" {
+		d.RegistrarURLs = []string{f.registrar}
+	}
+	res, via, err := p.Discover(ctx, d)
+	if err != nil {
+		return err
+	}
+	if err := pledge.WriteEnrollment(f.out, res, via, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enrolled over %s; wrote the LDevID and %s to %s\n", via,
+		pledge.EnrolledFile, f.out)
+	return nil
+}
+
+// reauthenticateEAPOL runs EAP-TLS with the enrolled LDevID on the first
+// interface whose authenticator accepts it.
+func reauthenticateEAPOL(ctx context.Context, ifaces []string, dir string,
+	stdout io.Writer) error {
+	cert, roots, err := pledge.LoadLDevID(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range ifaces {
+		tr, err := pledge.DialEAPOL(name, pledge.EAPOLConfig{})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = pledge.AuthenticateTLS(ctx, tr, cert, roots, pledge.EAPConfig{})
+		tr.Close()
+		if err == nil {
+			fmt.Fprintf(stdout, "authenticated with EAP-TLS on %s\n", name)
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("EAP-TLS on %s: %w", name, err))
+	}
+	return errors.Join(errs...)
 }
