@@ -5,7 +5,7 @@
 // Each conversation offers EAP-TLS (RFC 5216, RFC 9190) first and EAP-EST
 // second. A device with an LDevID, or any stock supplicant such as
 // wpa_supplicant and eapol_test, runs EAP-TLS. A pledge without a domain
-// certificate answers the EAP-TLS Request with a Nak that lists EAP-EST, and
+// certificate replies to the EAP-TLS Request with a Nak that lists EAP-EST, and
 // the conversation switches to it, at the cost of one round trip. The
 // identity is not used to choose, because supplicants send free-form
 // identities.

@@ -20,7 +20,7 @@ import (
 type conversation struct {
 	eap *eap.Conversation
 	// values carries the registrar session and the NAS facts. Every
-	// Handle call sees them, so the method's Start context, which lives
+	// Handle call passes them on, so the method's Start context, which lives
 	// on in the tunnel, has them too.
 	values context.Context
 	nas    policies.NASFacts
@@ -31,18 +31,24 @@ func (c *conversation) close() { c.eap.Close() }
 
 // ServeRADIUS implements radius.Handler for Access-Requests.
 func (s *Server) ServeRADIUS(ctx context.Context, req *radius.Request) (*layeh.Packet, error) {
-	msg := req.EAPMessage()
+	return s.serve(ctx, req, req.EAPMessage())
+}
+
+// serve handles a request whose reassembled EAP-Message is msg, nil when
+// it has none.
+func (s *Server) serve(ctx context.Context, req *radius.Request,
+	msg []byte) (*layeh.Packet, error) {
 	if msg == nil {
 		// RFC 3579, Section 2.6.2: an EAP-only server rejects a request
 		// without EAP-Message.
-		return s.refuse(req, nil, errors.New("eapserver: Access-Request without EAP-Message"))
+		return s.rejectRequest(req, nil, errors.New("eapserver: Access-Request without EAP-Message"))
 	}
 	if req.State() == nil {
 		return s.begin(ctx, req, msg)
 	}
 	v, err := s.sessions.Lookup(req)
 	if err != nil {
-		return s.refuse(req, msg, err)
+		return s.rejectRequest(req, msg, err)
 	}
 	c := v.(*conversation)
 	reply, err := c.eap.Handle(valuesContext{ctx, c.values}, msg)
@@ -51,9 +57,9 @@ func (s *Server) ServeRADIUS(ctx context.Context, req *radius.Request) (*layeh.P
 	}
 	if errors.Is(err, eap.ErrFinished) {
 		s.sessions.Delete(req.State())
-		return s.refuse(req, msg, err)
+		return s.rejectRequest(req, msg, err)
 	}
-	return s.answer(ctx, req, c, req.State(), reply)
+	return s.respond(ctx, req, c, req.State(), reply)
 }
 
 // begin starts a conversation for a request without State. The State is
@@ -79,11 +85,11 @@ func (s *Server) begin(ctx context.Context, req *radius.Request,
 		c.close()
 		return nil, nil
 	}
-	return s.answer(ctx, req, c, nil, reply)
+	return s.respond(ctx, req, c, nil, reply)
 }
 
-// answer turns the conversation's reply into the RADIUS reply.
-func (s *Server) answer(ctx context.Context, req *radius.Request, c *conversation,
+// respond turns the conversation's reply into the RADIUS reply.
+func (s *Server) respond(ctx context.Context, req *radius.Request, c *conversation,
 	state []byte, reply eap.Reply) (*layeh.Packet, error) {
 	if reply.Status == eap.StatusContinue {
 		return s.challenge(req, c, state, reply.Packet)
@@ -148,17 +154,13 @@ func (s *Server) challenge(req *radius.Request, c *conversation, state []byte,
 	return p, nil
 }
 
-// refuse rejects a request that belongs to no live conversation, such as
+// rejectRequest rejects a request that belongs to no live conversation, such as
 // one with an unknown State. msg is the peer's EAP packet, whose
 // Identifier the EAP-Failure repeats when it parses.
-func (s *Server) refuse(req *radius.Request, msg []byte, cause error) (*layeh.Packet, error) {
-	var id uint8
-	if p, err := eap.Parse(msg); err == nil {
-		id = p.Identifier
-	}
-	failure, _ := (&eap.Packet{Code: eap.CodeFailure, Identifier: id}).Marshal()
+func (s *Server) rejectRequest(req *radius.Request, msg []byte,
+	cause error) (*layeh.Packet, error) {
 	nas := nasFacts(req)
-	return s.reject(req, failure, Result{NAS: nas.Client,
+	return s.reject(req, failureFor(msg), Result{NAS: nas.Client,
 		CallingStationID: nas.CallingStationID, Identity: req.UserName(),
 		Outcome: OutcomeReject, Err: cause})
 }
@@ -175,12 +177,13 @@ func (s *Server) reject(req *radius.Request, failure []byte, sum Result) (*layeh
 	return p, nil
 }
 
-// failureFor returns an EAP-Failure with the Identifier of the EAP-Success
-// that the conversation produced, for a device that the policy refuses
-// after a successful method (RFC 3748, Section 4.2).
-func failureFor(success []byte) []byte {
+// failureFor returns an EAP-Failure with the Identifier of msg, or 0 when
+// msg does not parse. msg is the peer's Response for a request that has no
+// conversation, or the EAP-Success of a method after which the policy
+// rejects the device (RFC 3748, Section 4.2).
+func failureFor(msg []byte) []byte {
 	var id uint8
-	if p, err := eap.Parse(success); err == nil {
+	if p, err := eap.Parse(msg); err == nil {
 		id = p.Identifier
 	}
 	b, _ := (&eap.Packet{Code: eap.CodeFailure, Identifier: id}).Marshal()

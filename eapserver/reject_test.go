@@ -24,7 +24,7 @@ import (
 	"github.com/brski-eap/brski/registrar"
 )
 
-// issueLDevID issues a client certificate from ca that no store knows.
+// issueLDevID issues a client certificate from ca that is in no store.
 func issueLDevID(t *testing.T, ca *registrar.DomainCA, serial string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -44,7 +44,8 @@ type Result struct {
 	// VLAN is the Tunnel-Private-Group-ID sent, or "".
 	VLAN string
 	// Rounds is the number of EAP Requests sent, the Identity Request
-	// included, which is one per RADIUS round trip.
+	// included when the server sent it rather than the NAS. Each is one
+	// RADIUS round trip, and the final reply is one more.
 	Rounds int
 	// Err is the cause of a reject.
 	Err error

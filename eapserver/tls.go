@@ -34,7 +34,7 @@ const storeTimeout = time.Second
 
 // ldevidTLSConfig is the EAP-TLS server configuration: the client
 // certificate must chain to the domain CA, and the store must know it as
-// issued and not revoked. Both checks run in the handshake, so a refused
+// issued and not revoked. Both checks run in the handshake, so a rejected
 // device gets a TLS alert before the EAP-Failure (RFC 5216, Section 2.1.3).
 func (s *Server) ldevidTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
@@ -72,7 +72,7 @@ func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Cert
 }
 
 // pledgeTLSConfig is the EAP-EST server configuration. The registrar
-// handler verifies the client certificate itself and answers with an HTTP
+// handler verifies the client certificate itself and replies with an HTTP
 // reason; this check only keeps certificates of unknown issuers out of the
 // tunnel when PledgeCAs is set.
 func (s *Server) pledgeTLSConfig() *tls.Config {
