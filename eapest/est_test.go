@@ -392,3 +392,24 @@ func TestESTServerFramingErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestESTRejectsHugeHeader(t *testing.T) {
+	p := newPKI(t)
+	s := newESTSetup(t, p, TypeEST, http.HandlerFunc(echoHandler), 0)
+	tun := s.dial(t, p, TypeEST)
+	req, _ := http.NewRequest("GET", "https://registrar/.well-known/est/cacerts", nil)
+	req.Header.Set("X-Filler", strings.Repeat("h", maxHeaderBytes+DefaultMaxBodyBytes))
+	resp, err := tun.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status = %d, want 400", resp.StatusCode)
+		}
+	}
+	tun.Close(context.Background())
+	res := s.conv.Result()
+	if res.Status != eap.StatusFailure || !errors.Is(res.Err, errRequestTooLarge) {
+		t.Errorf("server status %v, err %v; want failure with errRequestTooLarge",
+			res.Status, res.Err)
+	}
+}

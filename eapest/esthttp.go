@@ -20,12 +20,41 @@ const DefaultMaxBodyBytes = 256 << 10
 // handler writes more than the body cap.
 var ErrBodyTooLarge = errors.New("eapest: response body too large")
 
+// maxHeaderBytes caps the request line and headers of one request, as
+// http.Server.MaxHeaderBytes does (its default is 1 MB; EST needs far less).
+const maxHeaderBytes = 64 << 10
+
+// errRequestTooLarge ends a tunnel whose peer sends more than a request may
+// contain.
+var errRequestTooLarge = errors.New("eapest: HTTP request exceeds the size limit")
+
+// quotaReader returns errRequestTooLarge once n bytes have been read.
+type quotaReader struct {
+	r io.Reader
+	n int64
+}
+
+func (q *quotaReader) Read(p []byte) (int, error) {
+	if q.n <= 0 {
+		return 0, errRequestTooLarge
+	}
+	if int64(len(p)) > q.n {
+		p = p[:q.n]
+	}
+	n, err := q.r.Read(p)
+	q.n -= int64(n)
+	return n, err
+}
+
 // serveHTTP reads HTTP/1.1 requests from the tunnel and serves them one at
-// a time until the peer's close_notify (io.EOF).
+// a time until the peer's close_notify (io.EOF). Each request may use
+// maxHeaderBytes plus maxBody bytes of input.
 func serveHTTP(ctx context.Context, c *tls.Conn, h http.Handler, maxBody int64) error {
 	state := c.ConnectionState()
-	br := bufio.NewReaderSize(c, 4096)
+	quota := &quotaReader{r: c}
+	br := bufio.NewReaderSize(quota, 4096)
 	for {
+		quota.n = maxHeaderBytes + maxBody
 		req, err := http.ReadRequest(br)
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -142,10 +142,12 @@ func newTunnel(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, erro
 	return t, nil
 }
 
-// pump runs the EAP conversation until it ends.
+// pump runs the EAP conversation until it ends, then closes the TLS
+// connection so that a RoundTrip blocked on it returns.
 func (t *Tunnel) pump(ctx context.Context) {
 	defer close(t.pumpDone)
 	t.pumpErr = runPeer(ctx, t.tr, t.conv, &t.method.t)
+	t.method.t.close()
 }
 
 // ConnectionState returns the tunnel's TLS state.
