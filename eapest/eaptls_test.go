@@ -338,3 +338,74 @@ func TestEAPTLSDataInPlaceOfACK(t *testing.T) {
 		t.Errorf("data in place of an ACK: error %v, want ErrProtocol", err)
 	}
 }
+
+// garbleOnce corrupts the second Request it relays, as a broken relay
+// would. As a Receiver it then delivers the intact Request, as an
+// authenticator's retransmission would.
+type garbleOnce struct {
+	inner *convTransport
+	calls int
+	last  []byte
+}
+
+func (g *garbleOnce) Exchange(ctx context.Context, resp []byte) ([]byte, error) {
+	req, err := g.inner.Exchange(ctx, resp)
+	g.calls++
+	if g.calls == 2 && err == nil {
+		g.last = req
+		return append(bytes.Clone(req), 0), nil // breaks the Length field
+	}
+	return req, err
+}
+
+// sendOnly hides the Receiver method of garbleOnce.
+type sendOnly struct{ g *garbleOnce }
+
+func (s sendOnly) Exchange(ctx context.Context, resp []byte) ([]byte, error) {
+	return s.g.Exchange(ctx, resp)
+}
+
+func (g *garbleOnce) Receive(context.Context) ([]byte, error) {
+	if g.last == nil {
+		return nil, errors.New("nothing to retransmit")
+	}
+	return g.last, nil
+}
+
+func TestAuthenticateAfterDrop(t *testing.T) {
+	p := newPKI(t)
+	srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, receiver := range []bool{true, false} {
+		conv, err := eap.NewConversation(eap.Config{
+			Methods: func(context.Context, string) ([]eap.Method, error) {
+				return []eap.Method{srv.NewMethod()}, nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conv.Close()
+		g := &garbleOnce{inner: &convTransport{conv: conv}}
+		var tr Transport = sendOnly{g}
+		if receiver {
+			tr = g
+		}
+		pres, err := Authenticate(context.Background(), tr, "device-1",
+			TLSPeerConfig{TLS: p.clientTLS(0)})
+		if !receiver {
+			if !errors.Is(err, eap.ErrDiscard) {
+				t.Errorf("without Receiver: error %v, want ErrDiscard", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pres.Status != eap.StatusSuccess {
+			t.Fatalf("peer status = %v, want success", pres.Status)
+		}
+	}
+}

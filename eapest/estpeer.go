@@ -17,7 +17,9 @@ import (
 )
 
 // Transport carries EAP packets between the peer and the authenticator:
-// EAPOL on a switch port, or RADIUS through a simulated NAS in tests.
+// EAPOL on a switch port, or RADIUS through a simulated NAS in tests. A
+// Transport that also implements Receiver lets the peer survive a dropped
+// Request.
 type Transport interface {
 	// Exchange sends eapResponse and returns the next EAP packet from the
 	// authenticator. The first call has a nil eapResponse and starts the

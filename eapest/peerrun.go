@@ -8,21 +8,35 @@ import (
 	"github.com/brski-eap/brski/eap"
 )
 
+// Receiver is implemented by a Transport that can wait for the next EAP
+// packet without sending one, such as EAPOL, where the authenticator
+// retransmits an unanswered Request (RFC 3748, Section 4.3).
+type Receiver interface {
+	Receive(ctx context.Context) (eapRequest []byte, err error)
+}
+
 // runPeer exchanges EAP packets over tr until Success, Failure or an error.
-// After a dropped Request it sends the previous Response again, because
-// over RADIUS only a Response brings the next Request. The TLS error of t,
-// if any, is wrapped into the Failure.
+// After a Request that the peer drops (RFC 3748, Section 4.1) it waits for
+// the next one when tr is a Receiver. Otherwise the drop ends the exchange
+// with an error wrapping eap.ErrDiscard, because sending the previous
+// Response again would be dropped by the server in turn. The TLS error of
+// t, if any, is wrapped into a Failure.
 func runPeer(ctx context.Context, tr Transport, conv *eap.PeerConversation,
 	t *peerTunnel) error {
-	var resp []byte
+	req, err := tr.Exchange(ctx, nil)
 	for {
-		req, err := tr.Exchange(ctx, resp)
 		if err != nil {
 			return fmt.Errorf("eapest: EAP exchange: %w", err)
 		}
 		out, status, err := conv.Handle(ctx, req)
 		switch {
 		case errors.Is(err, eap.ErrDiscard):
+			rc, ok := tr.(Receiver)
+			if !ok {
+				return fmt.Errorf("eapest: the transport cannot wait for a retransmission: %w",
+					err)
+			}
+			req, err = rc.Receive(ctx)
 			continue
 		case err != nil:
 			return err
@@ -34,7 +48,7 @@ func runPeer(ctx context.Context, tr Transport, conv *eap.PeerConversation,
 			}
 			return ErrEAPFailure
 		}
-		resp = out
+		req, err = tr.Exchange(ctx, out)
 	}
 }
 
