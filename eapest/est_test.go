@@ -413,3 +413,34 @@ func TestESTRejectsHugeHeader(t *testing.T) {
 			res.Status, res.Err)
 	}
 }
+
+// TestESTCloseStopsHandler closes the conversation while the handler runs,
+// as the RADIUS session table does on expiry, and waits for the handler to
+// see its request context canceled.
+func TestESTCloseStopsHandler(t *testing.T) {
+	p := newPKI(t)
+	entered := make(chan struct{})
+	canceled := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+		close(canceled)
+	})
+	s := newESTSetup(t, p, TypeEST, h, 5*time.Millisecond)
+	tun := s.dial(t, p, TypeEST)
+	done := make(chan error, 1)
+	go func() {
+		_, err := tun.Client().Get("https://registrar/.well-known/brski/requestvoucher")
+		done <- err
+	}()
+	<-entered
+	s.conv.Close()
+	<-canceled
+	// The pledge sees the conversation end: its next poll gets no reply.
+	if err := <-done; err == nil {
+		t.Error("request succeeded after the conversation was closed")
+	}
+	if res := s.conv.Result(); res.Status != eap.StatusFailure {
+		t.Errorf("server status = %v, want failure", res.Status)
+	}
+}
