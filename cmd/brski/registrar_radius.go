@@ -77,21 +77,12 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 		logger.Info("no radius block: RADIUS is off")
 		return ctx, nil, nil
 	}
-	fc, diags := eapserver.DecodeFileConfig(cfg.RADIUS.Body, cfg.RADIUS.DefRange)
-	if diags.HasErrors() {
-		return ctx, nil, &registrar.ConfigError{Diagnostics: diags}
+	log := logger.Named("radius")
+	fc, handler, err := newRADIUSHandler(cfg, opts, r, st, log)
+	if err != nil {
+		return ctx, nil, err
 	}
 	clients, err := fc.ClientTable(filepath.Dir(cfg.Filename))
-	if err != nil {
-		return ctx, nil, err
-	}
-	ecfg, err := radiusServerConfig(fc, opts, r, st)
-	if err != nil {
-		return ctx, nil, err
-	}
-	log := logger.Named("radius")
-	ecfg.OnResult = func(res eapserver.Result) { logConversation(log, res) }
-	handler, err := eapserver.New(ecfg)
 	if err != nil {
 		return ctx, nil, err
 	}
@@ -104,7 +95,7 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 			listen, err)
 	}
 	rl := &radiusListener{addr: conn.LocalAddr(), served: make(chan error, 1), logger: log,
-		srv: &radius.Server{Clients: clients, Handler: handler,
+		srv: &radius.Server{Clients: clients, Handler: handler, Workers: radiusWorkers,
 			OnDrop: func(reason radius.DropReason, addr net.Addr, err error) {
 				log.Debug("datagram dropped", "reason", reason.String(), "from",
 					addrString(addr), "error", err)
@@ -125,6 +116,32 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 		}
 	}()
 	return ctx, rl, nil
+}
+
+// radiusWorkers is the number of RADIUS requests served at once. An
+// EAP-EST round may wait up to eapest.DefaultRoundBudget for the registrar
+// while it asks a MASA, so the pool is larger than the CPU count that the
+// radius package's default follows.
+const radiusWorkers = 64
+
+// newRADIUSHandler decodes the radius block and creates the EAP server
+// that logs one line per conversation to log.
+func newRADIUSHandler(cfg *registrar.Config, opts registrar.Options, r *registrar.Registrar,
+	st eapserver.Store, log hclog.Logger) (*eapserver.FileConfig, *eapserver.Server, error) {
+	fc, diags := eapserver.DecodeFileConfig(cfg.RADIUS.Body, cfg.RADIUS.DefRange)
+	if diags.HasErrors() {
+		return nil, nil, &registrar.ConfigError{Diagnostics: diags}
+	}
+	ecfg, err := radiusServerConfig(fc, opts, r, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	ecfg.OnResult = func(res eapserver.Result) { logConversation(log, res) }
+	handler, err := eapserver.New(ecfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fc, handler, nil
 }
 
 func addrString(a net.Addr) string {
