@@ -49,7 +49,9 @@ func WatchLink(ctx context.Context, ns netns.NsHandle, ifName string, port *pae.
 				return fmt.Errorf("authenticator: link updates for %q ended: %w",
 					ifName, receiveFailure(failures))
 			}
-			if u.Link.Attrs().Name != ifName {
+			if u.Link.Attrs().Name != ifName || u.Family == unix.AF_BRIDGE {
+				// A port that moves to another bridge gets an AF_BRIDGE
+				// RTM_DELLINK from the old one, but its link stays up.
 				continue
 			}
 			now := u.Header.Type != unix.RTM_DELLINK && linkIsUp(u.Link.Attrs().RawFlags)
