@@ -27,8 +27,21 @@ import (
 const testSecret = "eapserver-test-secret"
 
 // testPolicy admits every acme device into VLAN 100 with the other reply
-// attributes that an Access-Accept can carry.
+// attributes that an Access-Accept can carry, except on the NAS ports
+// that the first two rules match.
 const testPolicy = `
+rule "blocked-port" {
+  nas_port = "blocked"
+  outcome  = "reject"
+  reason   = "port is blocked"
+}
+
+rule "guest-port" {
+  nas_port = "guest-*"
+  outcome  = "quarantine"
+  vlan     = "guest"
+}
+
 rule "acme" {
   manufacturer       = "acme"
   outcome            = "accept"

@@ -65,7 +65,9 @@ func (r Result) MethodName() string {
 }
 
 // ErrNoDecision reports an EAP-EST tunnel that ended without a voucher
-// exchange, so the policy never decided on the device.
+// exchange, so the policy never decided on the device. A device that only
+// re-enrolls with its LDevID inside EAP-EST gets it too. Such a device
+// should authenticate with EAP-TLS instead.
 var ErrNoDecision = errors.New("eapserver: EAP-EST tunnel ended without a voucher decision")
 
 // decide returns the policy decision for a successful method and the

@@ -74,6 +74,11 @@ type Config struct {
 
 // Server is a radius.Handler that runs EAP-TLS and EAP-EST conversations.
 // It is safe for concurrent use. Create it with New.
+//
+// NOTE: a conversation that the NAS abandons keeps its TLS goroutine until
+// a later request sweeps its expired session, because radius.Sessions
+// sweeps only on calls and offers no way to close every live session at
+// shutdown.
 type Server struct {
 	cfg      Config
 	sessions *radius.Sessions

@@ -169,3 +169,59 @@ func TestReplayAfterAcceptGetsReject(t *testing.T) {
 		t.Errorf("reject cause = %v, want ErrUnknownState", e.lastResult().Err)
 	}
 }
+
+func TestEAPTLSPolicyByNASPort(t *testing.T) {
+	e := newEnv(t)
+	dev := e.bootstrap("SN-1003", "02-00-00-00-10-03")
+	tests := []struct {
+		port     string
+		wantCode layeh.Code
+		wantVLAN string
+		wantRule string
+	}{
+		{"blocked", layeh.CodeAccessReject, "", "blocked-port"},
+		{"guest-7", layeh.CodeAccessAccept, "guest", "guest-port"},
+		{"ge-0/0/7", layeh.CodeAccessAccept, "100", "acme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.port, func(t *testing.T) {
+			nas := e.nas("02-00-00-00-10-03")
+			nas.PortID = tt.port
+			_, err := pledge.AuthenticateTLS(context.Background(), nas, dev.ldevid,
+				pool(dev.res.DomainCAs...), pledge.EAPConfig{})
+			reply, _ := nas.Final()
+			if reply == nil || reply.Code != tt.wantCode {
+				t.Fatalf("reply = %v (error %v), want %v", reply, err, tt.wantCode)
+			}
+			if tt.wantCode == layeh.CodeAccessReject {
+				checkReject(t, reply)
+			}
+			vlan, _ := radius.ParseVLAN(reply)
+			if vlan.Group != tt.wantVLAN {
+				t.Errorf("VLAN = %q, want %q", vlan.Group, tt.wantVLAN)
+			}
+			if got := e.lastResult(); got.Rule != tt.wantRule {
+				t.Errorf("rule = %q, want %q", got.Rule, tt.wantRule)
+			}
+		})
+	}
+}
+
+func TestEAPESTPolicyRejectGetsReject(t *testing.T) {
+	e := newEnv(t)
+	p := e.mint("SN-1004")
+	nas := e.nas("02-00-00-00-10-04")
+	nas.PortID = "blocked"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, _, err := p.BootstrapEAP(ctx, nas, pledge.EAPConfig{}); err == nil {
+		t.Error("BootstrapEAP succeeded on a blocked port")
+	}
+	reply, _ := nas.Final()
+	checkReject(t, reply)
+	got := e.lastResult()
+	if got.MethodName() != "EAP-EST" || got.Rule != "blocked-port" ||
+		got.Outcome != eapserver.OutcomeReject {
+		t.Errorf("result = %+v, want an EAP-EST reject by rule blocked-port", got)
+	}
+}
