@@ -51,9 +51,11 @@ func TestInitLayout(t *testing.T) {
 		}
 	}
 
-	code, _, stderr = runBrski("config", "check", filepath.Join(dir, "registrar.hcl"))
-	if code != 0 {
-		t.Errorf("config check registrar.hcl exit %d:\n%s", code, stderr)
+	for _, name := range []string{"registrar.hcl", "masa.hcl"} {
+		code, _, stderr = runBrski("config", "check", filepath.Join(dir, name))
+		if code != 0 {
+			t.Errorf("config check %s exit %d:\n%s", name, code, stderr)
+		}
 	}
 	code, stdout, stderr = runBrski("devices", "list", "--data", filepath.Join(dir, "data"))
 	if code != 0 {

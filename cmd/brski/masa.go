@@ -24,6 +24,25 @@ func init() {
 		Summary: "run the MASA HTTPS service for a factory's devices",
 		Run:     runMASA,
 	})
+	registerConfigKind(configKind{
+		Name:    "masa",
+		Markers: []string{"factory_dir", "rate_interval", "nonceless_voucher_lifetime", "owner"},
+		Check:   checkMASAConfig,
+	})
+}
+
+// checkMASAConfig decodes a MASA file and reads the owner CA files that it
+// names, as "brski masa" would at startup.
+func checkMASAConfig(path string, file *hcl.File) hcl.Diagnostics {
+	_, err := masa.ParseConfig(file.Bytes, path)
+	var diags hcl.Diagnostics
+	switch {
+	case errors.As(err, &diags):
+		return diags
+	case err != nil:
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error()}}
+	}
+	return nil
 }
 
 // masaShutdownTimeout bounds the wait for active requests at shutdown.
