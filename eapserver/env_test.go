@@ -72,9 +72,18 @@ type env struct {
 
 	mu      sync.Mutex
 	results []eapserver.Result
+	// masaHold, when set, holds voucher requests at the MASA until it is
+	// closed.
+	masaHold chan struct{}
 }
 
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with a function that changes the registrar options.
+func newEnvWith(t *testing.T, configure func(*registrar.Options)) *env {
 	t.Helper()
 	e := &env{t: t}
 	dir := t.TempDir()
@@ -100,9 +109,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	pol := parsePolicy(t, testPolicy)
-	r, err := registrar.New(registrar.Options{DomainCA: ca, Cert: rc, Store: e.st,
-		Policy: pol, MASA: mc, Manufacturers: []registrar.Manufacturer{{Name: "acme",
-			CA: []*x509.Certificate{e.factory.CA}, MASATrust: []*x509.Certificate{e.factory.CA}}}})
+	opts := registrar.Options{DomainCA: ca, Cert: rc, Store: e.st, Policy: pol, MASA: mc,
+		Manufacturers: []registrar.Manufacturer{{Name: "acme",
+			CA: []*x509.Certificate{e.factory.CA}, MASATrust: []*x509.Certificate{e.factory.CA}}}}
+	if configure != nil {
+		configure(&opts)
+	}
+	r, err := registrar.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +136,12 @@ func startMASA(t *testing.T, dir string, e *env) *httptest.Server {
 	var inner http.Handler
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter,
 		req *http.Request) {
+		e.mu.Lock()
+		hold := e.masaHold
+		e.mu.Unlock()
+		if hold != nil && req.URL.Path == masaclient.PathRequestVoucher {
+			<-hold
+		}
 		inner.ServeHTTP(w, req)
 	}))
 	ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}

@@ -154,9 +154,8 @@ func (s *Server) challenge(req *radius.Request, c *conversation, state []byte,
 	return p, nil
 }
 
-// rejectRequest rejects a request that belongs to no live conversation, such as
-// one with an unknown State. msg is the peer's EAP packet, whose
-// Identifier the EAP-Failure repeats when it parses.
+// rejectRequest rejects a request that belongs to no live conversation,
+// such as one with an unknown State. msg is the peer's EAP packet.
 func (s *Server) rejectRequest(req *radius.Request, msg []byte,
 	cause error) (*layeh.Packet, error) {
 	nas := nasFacts(req)

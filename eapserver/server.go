@@ -16,9 +16,9 @@ import (
 )
 
 // DefaultMaxRounds caps the EAP Requests of one conversation. EAP-TLS
-// needs fewer than ten; an EAP-EST tunnel polls about once per
-// DefaultRoundBudget while the registrar waits for a MASA, so 400 rounds
-// allow a wait of several minutes.
+// needs fewer than ten. An EAP-EST tunnel polls about once a second while
+// the registrar waits for a MASA, so 400 rounds allow a wait of several
+// minutes.
 const DefaultMaxRounds = 400
 
 // Config configures a Server. Zero optional fields take the defaults named

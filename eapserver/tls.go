@@ -15,8 +15,8 @@ import (
 	"github.com/brski-eap/brski/voucher"
 )
 
-// Store is what EAP-TLS reads from the registrar's store. *store.Store
-// implements it.
+// Store is the part of the registrar's store that EAP-TLS reads.
+// *store.Store implements it.
 type Store interface {
 	// CertificateBySerial returns an issued LDevID, or an error wrapping
 	// store.ErrNotFound.
@@ -73,8 +73,8 @@ func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Cert
 
 // pledgeTLSConfig is the EAP-EST server configuration. The registrar
 // handler verifies the client certificate itself and replies with an HTTP
-// reason; this check only keeps certificates of unknown issuers out of the
-// tunnel when PledgeCAs is set.
+// reason. When PledgeCAs is set, this check also keeps certificates of
+// unknown issuers out of the tunnel.
 func (s *Server) pledgeTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
 	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
