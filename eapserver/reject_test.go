@@ -15,6 +15,7 @@ import (
 
 	layeh "layeh.com/radius"
 	"layeh.com/radius/rfc2865"
+	"layeh.com/radius/rfc2869"
 
 	"github.com/brski-eap/brski/eap"
 	"github.com/brski-eap/brski/eapest"
@@ -268,5 +269,51 @@ func waitDrops(t *testing.T, s *radius.Server, n int) {
 				s.Stats().Dropped[radius.DropNoReply], n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRequestsWithoutEAPPacket(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name     string
+		eap      *layeh.Attribute // nil: no EAP-Message attribute
+		wantCode layeh.Code
+	}{
+		// RFC 3579, Section 2.1: an empty EAP-Message is an EAP-Start,
+		// which gets the Identity Request.
+		{"EAP-Start", &layeh.Attribute{}, layeh.CodeAccessChallenge},
+		// RFC 3579, Section 2.6.2: an EAP-only server rejects a request
+		// without EAP-Message.
+		{"no EAP-Message", nil, layeh.CodeAccessReject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := layeh.New(layeh.CodeAccessRequest, nil)
+			if err := rfc2865.CallingStationID_SetString(p, "02-00-00-00-60-01"); err != nil {
+				t.Fatal(err)
+			}
+			if tt.eap != nil {
+				p.Attributes.Add(rfc2869.EAPMessage_Type, *tt.eap)
+			}
+			reply, err := e.client(0).Exchange(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reply.Code != tt.wantCode {
+				t.Fatalf("reply = %v, want %v", reply.Code, tt.wantCode)
+			}
+			if tt.wantCode == layeh.CodeAccessReject {
+				checkReject(t, reply)
+				return
+			}
+			msg, _ := radius.EAPMessage(reply)
+			req, err := eap.Parse(msg)
+			if err != nil || req.Code != eap.CodeRequest || req.Type != eap.TypeIdentity {
+				t.Errorf("Challenge EAP-Message = %v (%v), want Identity Request", req, err)
+			}
+			if rfc2865.State_Get(reply) == nil {
+				t.Error("Challenge without State")
+			}
+		})
 	}
 }
