@@ -146,9 +146,9 @@ func (n *NAS) handleReply(req, reply *layeh.Packet) ([]byte, error) {
 }
 
 // Final returns the Access-Accept or Access-Reject of the last
-// conversation and the Request Authenticator of the request it answered,
-// which decrypts its MS-MPPE keys (radius.MPPEKeys). It returns nil
-// before the conversation ends.
+// conversation and the Request Authenticator of the request before it.
+// That authenticator decrypts the MS-MPPE keys (radius.MPPEKeys). Final
+// returns nil before the conversation ends.
 func (n *NAS) Final() (*layeh.Packet, [16]byte) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

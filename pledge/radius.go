@@ -43,11 +43,11 @@ func (c EAPConfig) identity(cert tls.Certificate) string {
 }
 
 // BootstrapEAP runs one bootstrapping attempt inside an EAP-EST tunnel
-// over tr, such as a NAS: it opens the tunnel with the IDevID and accepts
-// the registrar provisionally (RFC 8995, Section 5.1), runs Run over the
-// tunnel's HTTP client, and closes the tunnel, which ends EAP. It returns
-// the enrolled identity and the peer's EAP result with the MSK. A failure
-// of Run still closes the tunnel, and the error is Run's.
+// over tr, such as a NAS. It opens the tunnel with the IDevID and accepts
+// the registrar provisionally (RFC 8995, Section 5.1). Then it calls Run
+// over the tunnel's HTTP client and closes the tunnel, which ends EAP.
+// It returns the enrolled identity and the peer's EAP result with the MSK.
+// A failure of Run still closes the tunnel, and the error is Run's.
 func (p *Pledge) BootstrapEAP(ctx context.Context, tr eapest.Transport,
 	cfg EAPConfig) (*Result, eap.PeerResult, error) {
 	tun, err := eapest.Dial(ctx, tr, eapest.PeerConfig{
