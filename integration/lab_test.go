@@ -35,7 +35,7 @@ const (
 // newBrskiLab creates a lab with devices devices and starts its MASA and
 // registrar. The MASA's rate limit is lowered to 1 s so that tests may
 // bootstrap a device more than once.
-func newBrskiLab(t *testing.T, devices int) *brskiLab {
+func newBrskiLab(t testing.TB, devices int) *brskiLab {
 	t.Helper()
 	l := &brskiLab{dir: filepath.Join(t.TempDir(), "lab")}
 	out, err := runTool(t, time.Minute, brskiBin, "init", l.dir, "--devices",
@@ -79,7 +79,7 @@ func newBrskiLab(t *testing.T, devices int) *brskiLab {
 
 // rewrite replaces each key of repl in the lab file name, and fails when a
 // key is missing, so a change of "brski init" shows up here.
-func (l *brskiLab) rewrite(t *testing.T, name string, repl map[string]string) {
+func (l *brskiLab) rewrite(t testing.TB, name string, repl map[string]string) {
 	t.Helper()
 	path := filepath.Join(l.dir, name)
 	b, err := os.ReadFile(path)
@@ -118,7 +118,7 @@ func (l *brskiLab) device(serial string) (cert, key string) {
 
 // bootstrapHTTPS enrolls device serial over HTTPS with "brski pledge" and
 // returns the directory with its LDevID, key and domain CA.
-func (l *brskiLab) bootstrapHTTPS(t *testing.T, serial string) string {
+func (l *brskiLab) bootstrapHTTPS(t testing.TB, serial string) string {
 	t.Helper()
 	out := filepath.Join(l.dir, "pledges", serial)
 	cert, key := l.device(serial)

@@ -40,7 +40,7 @@ func runMain(m *testing.M) int {
 
 // requireTool skips the test when the program name is not on PATH, and
 // fails it under CI=true, where .ci/run installs every tool.
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err == nil {
@@ -57,7 +57,7 @@ func requireTool(t *testing.T, name string) string {
 // freePort returns a loopback port that was free for network ("tcp" or
 // "udp") a moment ago. Another process may take it before the caller binds
 // it, which only the servers that cannot report their port need.
-func freePort(t *testing.T, network string) int {
+func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -105,7 +105,7 @@ type process struct {
 // startProcess starts a server and stops it at the end of the test with
 // SIGTERM, then SIGKILL after 10 s. Its output is logged when the test
 // fails.
-func startProcess(t *testing.T, name string, args ...string) *process {
+func startProcess(t testing.TB, name string, args ...string) *process {
 	t.Helper()
 	p := &process{name: filepath.Base(name), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(name, args...)
@@ -152,7 +152,7 @@ func (p *process) exited() bool {
 
 // waitFor polls cond every 20 ms until it returns true, and fails the test
 // after timeout or when one of procs exits first.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool,
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool,
 	procs ...*process) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -181,7 +181,7 @@ func tcpListening(addr string) bool {
 
 // runTool runs a program to completion within timeout and returns its
 // combined output.
-func runTool(t *testing.T, timeout time.Duration, name string, args ...string) (string,
+func runTool(t testing.TB, timeout time.Duration, name string, args ...string) (string,
 	error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
