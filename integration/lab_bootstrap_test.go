@@ -51,7 +51,18 @@ func (l *labSwitch) startLabDomain(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("brski init: %v\n%s", err, out)
 	}
-	masa := startIn(t, l.sw, l.bin, "masa", "--config", filepath.Join(l.dir, "masa.hcl"))
+	// The MASA of brski init issues one voucher per device and minute. A
+	// second bootstrap of a device would wait that long for its voucher.
+	masaHCL := filepath.Join(l.dir, "masa.hcl")
+	b, err := os.ReadFile(masaHCL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), `rate_interval = "1m"`, `rate_interval = "1s"`, 1))
+	if err := os.WriteFile(masaHCL, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	masa := startIn(t, l.sw, l.bin, "masa", "--config", masaHCL)
 	masa.waitOutput(t, "starting", time.Minute)
 	reg := startIn(t, l.sw, l.bin, "registrar", "--config",
 		filepath.Join(l.dir, "registrar.hcl"))
@@ -130,4 +141,53 @@ func TestLabBootstrapEAPEST(t *testing.T) {
 	if _, err := os.Stat(enrolled); err != nil {
 		t.Errorf("no enrollment record: %v", err)
 	}
+}
+
+// TestLabPledgeReauthenticatesWithLDevID runs the same brski pledge command
+// a second time after the port closed. The device is enrolled, so it
+// authenticates with EAP-TLS and the LDevID instead of bootstrapping, until
+// --reset makes it bootstrap again.
+func TestLabPledgeReauthenticatesWithLDevID(t *testing.T) {
+	requireLabRoot(t)
+	l := newLabSwitch(t, nsLabVLAN)
+	serial := l.startLabDomain(t)
+	labEcho(t, l.host, nsLabHost)
+	secret := filepath.Join(l.dir, "radius-secret")
+	l.startAuthenticator(t, labServer("registrar", "127.0.0.1:1812", secret), "")
+	l.bootstrap(t, serial)
+
+	l.bounceLink(t)
+	out, err := runIn(t, 2*time.Minute, l.pl, l.bin, l.pledgeArgs(serial)...)
+	if err != nil {
+		t.Fatalf("second brski pledge: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "authenticated with EAP-TLS on eth0") {
+		t.Fatalf("second brski pledge did not use EAP-TLS:\n%s", out)
+	}
+	if strings.Contains(out, "voucher requested") {
+		t.Errorf("an enrolled device requested a voucher again:\n%s", out)
+	}
+	if !labEchoWithin(t, l.pl, nsLabHost, 10*time.Second) {
+		t.Error("the device cannot reach the VLAN host after EAP-TLS")
+	}
+
+	l.bounceLink(t)
+	out, err = runIn(t, 3*time.Minute, l.pl, l.bin, l.pledgeArgs(serial, "--reset")...)
+	if err != nil {
+		t.Fatalf("brski pledge --reset: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "enrolled over 802.1X on eth0") {
+		t.Errorf("brski pledge --reset did not bootstrap again:\n%s", out)
+	}
+}
+
+// bounceLink takes the pledge's link down and up, which ends its session,
+// and waits until swp1 is back in br-unauth.
+func (l *labSwitch) bounceLink(t *testing.T) {
+	t.Helper()
+	labIP(t, "-n", l.pl, "link", "set", "eth0", "down")
+	labWait(t, "swp1 back in br-unauth", 10*time.Second, func() bool {
+		return l.master(t, "swp1") == "br-unauth"
+	})
+	labIP(t, "-n", l.pl, "link", "set", "eth0", "up")
 }

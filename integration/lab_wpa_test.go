@@ -35,11 +35,7 @@ func TestLabWPASupplicantLDevID(t *testing.T) {
 	l.bootstrap(t, serial)
 	auth.waitOutput(t, "session authorized", 10*time.Second)
 
-	labIP(t, "-n", l.pl, "link", "set", "eth0", "down")
-	labWait(t, "swp1 back in br-unauth", 10*time.Second, func() bool {
-		return l.master(t, "swp1") == "br-unauth"
-	})
-	labIP(t, "-n", l.pl, "link", "set", "eth0", "up")
+	l.bounceLink(t)
 	if labEchoWithin(t, l.pl, nsLabHost, time.Second) {
 		t.Fatal("the pledge reached the VLAN host with its port closed")
 	}
