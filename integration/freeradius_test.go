@@ -108,7 +108,7 @@ const proxySite = `server proxy {
 }
 `
 
-// writeProxyRaddb writes the configuration tree under dir.
+// writeProxyRaddb writes the proxy configuration tree under dir.
 func writeProxyRaddb(t *testing.T, dir string, port int, secret, homeAddr,
 	homeSecret string) {
 	t.Helper()
@@ -118,12 +118,19 @@ func writeProxyRaddb(t *testing.T, dir string, port int, secret, homeAddr,
 	}
 	vars := map[string]string{"Dir": dir, "Port": fmt.Sprint(port), "Secret": secret,
 		"HomeIP": homeIP, "HomePort": homePort, "HomeSecret": homeSecret}
-	files := map[string]string{
-		"dictionary":   "$INCLUDE /usr/share/freeradius/dictionary\n",
+	writeRaddb(t, dir, vars, map[string]string{
 		"radiusd.conf": radiusdConf,
 		"proxy.conf":   proxyConf,
 		"sites/proxy":  proxySite,
-	}
+	})
+}
+
+// writeRaddb writes files under dir, with each {{.Name}} replaced by
+// vars[Name], and the dictionary, log and run entries that every tree
+// needs.
+func writeRaddb(t *testing.T, dir string, vars, files map[string]string) {
+	t.Helper()
+	files["dictionary"] = "$INCLUDE /usr/share/freeradius/dictionary\n"
 	for _, sub := range []string{"sites", "log", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			t.Fatal(err)
