@@ -182,29 +182,41 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	client := &brskiradius.Client{
-		Servers: []brskiradius.ServerAddr{{Addr: f.server, Secret: secret}},
-		Timeout: 2 * time.Second,
-	}
-	defer client.Close()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cpu0, err := serverCPU(f.serverPID)
+	res, err := measureBench(ctx, &f, secret, attempt)
 	if err != nil {
 		return err
 	}
-	res := runBenchLoop(ctx, &f, client, attempt)
-	cpu1, err := serverCPU(f.serverPID)
-	if err != nil {
-		return err
-	}
-	res.serverCPU = cpu1 - cpu0
-	res.retransmissions = client.Stats().Retransmissions
 	res.write(stdout, &f)
 	if res.failed > 0 {
 		return fmt.Errorf("%d of %d authentications failed", res.failed, f.count)
 	}
 	return nil
+}
+
+// measureBench runs the attempts through one RADIUS client and reads the
+// server's CPU time around them.
+func measureBench(ctx context.Context, f *benchFlags, secret []byte,
+	attempt attemptFunc) (*benchResult, error) {
+	client := &brskiradius.Client{
+		Servers: []brskiradius.ServerAddr{{Addr: f.server, Secret: secret}},
+		Timeout: 2 * time.Second,
+	}
+	defer client.Close()
+	cpu0, err := serverCPU(f.serverPID)
+	if err != nil {
+		return nil, err
+	}
+	res := runBenchLoop(ctx, f, client, attempt)
+	cpu1, err := serverCPU(f.serverPID)
+	if err != nil {
+		return nil, err
+	}
+	res.serverCPU = cpu1 - cpu0
+	res.retransmissions = client.Stats().Retransmissions
+	return res, nil
 }
 
 // readSecretFile returns the file's content less one trailing newline, as
@@ -532,8 +544,8 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(rank, 1)-1].Round(10 * time.Microsecond)
 }
 
-// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat. It
-// is 100 on every Linux architecture that Go supports.
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat
+// (getconf CLK_TCK). It is 100 on the Linux architectures that Go supports.
 const clockTicks = 100
 
 // serverCPU returns the user and system CPU time of process pid, or zero
