@@ -53,15 +53,11 @@ func (l *labSwitch) startLabDomain(t *testing.T) string {
 	}
 	// The MASA of brski init issues one voucher per device and minute. A
 	// second bootstrap of a device would wait that long for its voucher.
+	l.rewriteFile(t, "masa.hcl", `rate_interval = "1m"`, `rate_interval = "1s"`)
+	if l.beforeDomain != nil {
+		l.beforeDomain(t)
+	}
 	masaHCL := filepath.Join(l.dir, "masa.hcl")
-	b, err := os.ReadFile(masaHCL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = []byte(strings.Replace(string(b), `rate_interval = "1m"`, `rate_interval = "1s"`, 1))
-	if err := os.WriteFile(masaHCL, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	masa := startIn(t, l.sw, l.bin, "masa", "--config", masaHCL)
 	masa.waitOutput(t, "starting", time.Minute)
 	reg := startIn(t, l.sw, l.bin, "registrar", "--config",

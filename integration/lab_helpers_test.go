@@ -107,6 +107,10 @@ type labSwitch struct {
 	sw, pl, host string // namespace names
 	dir          string // brski init directory
 	bin          string
+
+	// beforeDomain, when set, runs after brski init and before the MASA
+	// and the registrar start, to edit their configuration.
+	beforeDomain func(t *testing.T)
 }
 
 // newLabSwitch builds the namespaces and links. The switch has the bridge
@@ -343,4 +347,22 @@ func labEchoWithin(t *testing.T, ns string, dst string, wait time.Duration) bool
 		}
 	}
 	return false
+}
+
+// rewriteFile replaces old with new in the lab file name and fails the
+// test when old is missing.
+func (l *labSwitch) rewriteFile(t *testing.T, name, old, new string) {
+	t.Helper()
+	path := filepath.Join(l.dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", name, old)
+	}
+	b = []byte(strings.Replace(string(b), old, new, 1))
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

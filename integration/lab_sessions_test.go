@@ -114,3 +114,51 @@ func TestLabFailoverFromDeadPrimary(t *testing.T) {
 		t.Errorf("authenticator did not fail over once:\n%s", auth.out.String())
 	}
 }
+
+// TestLabSessionTimeoutReauthenticates gives enrolled devices a
+// Session-Timeout of 3 s with Termination-Action RADIUS-Request in the
+// registrar's policy. wpa_supplicant stays running, so each
+// reauthentication with EAP-TLS succeeds and the session keeps its port.
+func TestLabSessionTimeoutReauthenticates(t *testing.T) {
+	requireLabRoot(t, "wpa_supplicant")
+	l := newLabSwitch(t, nsLabVLAN)
+	l.beforeDomain = func(t *testing.T) {
+		l.rewriteFile(t, "registrar.hcl", fmt.Sprintf("vlan    = %d\n", nsLabVLAN),
+			fmt.Sprintf("vlan    = %d\n  session_timeout    = 3\n"+
+				"  termination_action = \"radius-request\"\n", nsLabVLAN))
+	}
+	serial := l.startLabDomain(t)
+	secret := filepath.Join(l.dir, "radius-secret")
+	auth := l.startAuthenticator(t, labServer("registrar", "127.0.0.1:1812", secret), "")
+	l.bootstrap(t, serial)
+	l.bounceLink(t)
+	wpa := l.startWPASupplicant(t, serial)
+	wpa.waitOutput(t, "CTRL-EVENT-EAP-SUCCESS", time.Minute)
+
+	labWait(t, "two reauthentications", time.Minute, func() bool {
+		return strings.Count(auth.out.String(), "session reauthenticating") >= 2
+	})
+	labWait(t, "the session authorized again", 30*time.Second, func() bool {
+		return sessionAuthorizations(auth.out.String()) >= 3
+	})
+	if got, want := l.master(t, "swp1"), fmt.Sprintf("br-v%d", nsLabVLAN); got != want {
+		t.Errorf("swp1 is in bridge %q after reauthentication, want %q", got, want)
+	}
+}
+
+// sessionAuthorizations counts the "session authorized" lines of the last
+// session in the authenticator log.
+func sessionAuthorizations(log string) int {
+	counts := map[string]int{}
+	last := ""
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "session authorized") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, "session=")
+		id, _, _ := strings.Cut(rest, " ")
+		counts[id]++
+		last = id
+	}
+	return counts[last]
+}

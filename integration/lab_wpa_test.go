@@ -40,14 +40,7 @@ func TestLabWPASupplicantLDevID(t *testing.T) {
 		t.Fatal("the pledge reached the VLAN host with its port closed")
 	}
 
-	out := filepath.Join(l.dir, "pledges", serial)
-	conf := filepath.Join(l.dir, "wpa.conf")
-	body := fmt.Sprintf(labWPAConf, serial, filepath.Join(out, "domain-ca.pem"),
-		filepath.Join(out, "ldevid.pem"), filepath.Join(out, "ldevid-key.pem"))
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	wpa := startIn(t, l.pl, "wpa_supplicant", "-D", "wired", "-i", "eth0", "-c", conf)
+	wpa := l.startWPASupplicant(t, serial)
 	wpa.waitOutput(t, "CTRL-EVENT-EAP-SUCCESS", time.Minute)
 	labWait(t, "swp1 in the enrolled VLAN", 10*time.Second, func() bool {
 		return l.master(t, "swp1") == fmt.Sprintf("br-v%d", nsLabVLAN)
@@ -55,4 +48,18 @@ func TestLabWPASupplicantLDevID(t *testing.T) {
 	if !labEchoWithin(t, l.pl, nsLabHost, 10*time.Second) {
 		t.Error("the device cannot reach the VLAN host after EAP-TLS")
 	}
+}
+
+// startWPASupplicant runs wpa_supplicant -D wired on eth0 of the pledge
+// namespace with the LDevID that brski pledge wrote for serial.
+func (l *labSwitch) startWPASupplicant(t *testing.T, serial string) *labProc {
+	t.Helper()
+	out := filepath.Join(l.dir, "pledges", serial)
+	conf := filepath.Join(l.dir, "wpa.conf")
+	body := fmt.Sprintf(labWPAConf, serial, filepath.Join(out, "domain-ca.pem"),
+		filepath.Join(out, "ldevid.pem"), filepath.Join(out, "ldevid-key.pem"))
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startIn(t, l.pl, "wpa_supplicant", "-D", "wired", "-i", "eth0", "-c", conf)
 }
