@@ -39,9 +39,9 @@ func benchMaxRoundTrips(t *testing.T, out string) int {
 
 func TestBenchRegistrar(t *testing.T) {
 	lab := newBrskiLab(t, 3)
-	// The bench bootstraps the factory's devices in name order, so the
-	// LDevID comes from the last one: the MASA's rate_interval would delay
-	// a second voucher for it.
+	// The bench bootstraps the factory's devices in name order from
+	// LAB-0001. The LDevID comes from LAB-0003, which the bench does not
+	// reach, because the MASA delays a second voucher within rate_interval.
 	ldevid := lab.bootstrapHTTPS(t, "LAB-0003")
 	secretFile := filepath.Join(lab.dir, labSecretFile)
 	pid := fmt.Sprint(lab.registrar.cmd.Process.Pid)

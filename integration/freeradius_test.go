@@ -65,7 +65,8 @@ $INCLUDE sites/
 `
 
 // The home server gets Status-Server checks (RFC 5997) once it stops
-// answering; check_interval 6 s is FreeRADIUS's minimum.
+// replying. A check_interval of 6 s is the low end of the range that the
+// Debian proxy.conf suggests.
 const proxyConf = `proxy server {
 	default_fallback = no
 }
@@ -244,7 +245,7 @@ func TestFreeRADIUSStatusCheck(t *testing.T) {
 }
 
 // homeServerAlive matches FreeRADIUS's log line for a home server that
-// answered enough status checks.
+// is back in use.
 var homeServerAlive = regexp.MustCompile(`(?m)Marking home server \S+ port \d+ alive\s*$`)
 
 // sendIdentity sends one Access-Request with an EAP Response/Identity and
