@@ -150,13 +150,17 @@ func (c *pipeConn) kick() {
 
 // settled reports whether the TLS side cannot progress without the method:
 // it waits for input that has not arrived, its output buffer is full, it
-// asked for a flush, or the conn is closed. It consumes a kick.
+// asked for a flush of pending output, or the conn is closed. It consumes a
+// kick. A kick whose output was already taken settles nothing, so that it
+// cannot end a later wait early with an empty message.
 func (c *pipeConn) settled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kicked {
 		c.kicked = false
-		return true
+		if len(c.out) > 0 {
+			return true
+		}
 	}
 	return (c.reading && len(c.in) == 0) || len(c.out) >= maxPending || c.closed
 }

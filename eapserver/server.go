@@ -51,6 +51,14 @@ type Config struct {
 
 	// ESTType is the EAP-EST method type. Default eapest.TypeEST (255).
 	ESTType eap.MethodType
+	// ESTFullChain sends the whole RegistrarTLS certificate chain in
+	// EAP-EST. By default EAP-EST leaves out the certificates that are
+	// DomainCAs: the pledge gets the domain CA as the voucher's
+	// pinned-domain-cert (RFC 8995, Section 5.6.2), and RFC 8446,
+	// Section 4.4.2 lets a server omit a trust anchor that the peer has.
+	// That keeps the server flight in one fragment at Framed-MTU 1400.
+	// EAP-TLS always sends the whole chain.
+	ESTFullChain bool
 	// FragmentSize is the TLS data per EAP Request of both methods.
 	// Default eapest.DefaultFragmentSize; Framed-MTU lowers it.
 	FragmentSize int

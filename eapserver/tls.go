@@ -1,6 +1,7 @@
 package eapserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -77,6 +78,9 @@ func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Cert
 // unknown issuers out of the tunnel.
 func (s *Server) pledgeTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
+	if !s.cfg.ESTFullChain {
+		c.Certificates = withoutAnchors(c.Certificates, s.cfg.DomainCAs)
+	}
 	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
 	check := len(s.cfg.PledgeCAs) > 0
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
@@ -179,4 +183,28 @@ func masaFacts(e store.Enrollment) policies.MASAFacts {
 		}
 	}
 	return m
+}
+
+// withoutAnchors returns certs with every certificate after the leaf that
+// is one of anchors removed from each chain. The leaf stays even when it
+// is an anchor itself, so that a registrar whose certificate is pinned
+// still presents it.
+func withoutAnchors(certs []tls.Certificate, anchors []*x509.Certificate) []tls.Certificate {
+	out := make([]tls.Certificate, len(certs))
+	for i, c := range certs {
+		out[i] = c
+		if len(c.Certificate) < 2 {
+			continue
+		}
+		chain := [][]byte{c.Certificate[0]}
+		for _, der := range c.Certificate[1:] {
+			if !slices.ContainsFunc(anchors, func(a *x509.Certificate) bool {
+				return bytes.Equal(a.Raw, der)
+			}) {
+				chain = append(chain, der)
+			}
+		}
+		out[i].Certificate = chain
+	}
+	return out
 }
