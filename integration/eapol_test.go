@@ -175,7 +175,8 @@ func tail(s string, lines int) string {
 func TestEapolTestLDevID(t *testing.T) {
 	requireTool(t, "eapol_test")
 	lab := newBrskiLab(t, 1)
-	ldevid := lab.bootstrapHTTPS(t, "LAB-0001")
+	// The LDevID comes from an EAP-EST bootstrap through the same server.
+	ldevid := lab.bootstrapRADIUS(t, "LAB-0001", lab.radiusAddr)
 	port := udpPort(t, lab.radiusAddr)
 	tests := []struct {
 		name    string

@@ -15,7 +15,6 @@ import (
 	"layeh.com/radius/rfc2865"
 
 	"github.com/brski-eap/brski/eap"
-	"github.com/brski-eap/brski/pledge"
 	brskiradius "github.com/brski-eap/brski/radius"
 )
 
@@ -176,18 +175,7 @@ func TestFreeRADIUSProxy(t *testing.T) {
 	proxyAddr := fmt.Sprintf("127.0.0.1:%d", port)
 
 	t.Run("eap-est bootstrap", func(t *testing.T) {
-		cert, key := lab.device("LAB-0002")
-		out, err := runTool(t, 2*time.Minute, brskiBin, "pledge", "--idevid", cert,
-			"--key", key, "--masa-trust", filepath.Join(lab.dir, labTrustFile),
-			"--radius", proxyAddr, "--secret-file", filepath.Join(lab.dir, labSecretFile),
-			"--out", filepath.Join(lab.dir, "pledges", "LAB-0002"))
-		if err != nil {
-			t.Fatalf("brski pledge --radius through FreeRADIUS: %v\n%s", err, out)
-		}
-		ldevid := filepath.Join(lab.dir, "pledges", "LAB-0002", pledge.LDevIDFile)
-		if _, err := os.Stat(ldevid); err != nil {
-			t.Errorf("no LDevID after the bootstrap: %v\n%s", err, out)
-		}
+		lab.bootstrapRADIUS(t, "LAB-0002", proxyAddr)
 	})
 	t.Run("eap-tls", func(t *testing.T) {
 		ldevid := lab.bootstrapHTTPS(t, "LAB-0001")

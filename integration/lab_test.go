@@ -11,6 +11,7 @@ import (
 
 	"layeh.com/radius"
 
+	"github.com/brski-eap/brski/pledge"
 	brskiradius "github.com/brski-eap/brski/radius"
 )
 
@@ -127,6 +128,25 @@ func (l *brskiLab) bootstrapHTTPS(t testing.TB, serial string) string {
 		"--registrar", "https://"+l.registrarAddr, "--out", out)
 	if err != nil {
 		t.Fatalf("brski pledge %s: %v\n%s", serial, err, res)
+	}
+	return out
+}
+
+// bootstrapRADIUS enrolls device serial over EAP-EST with "brski pledge
+// --radius", the simulated NAS, through the RADIUS server at addr, and
+// returns the directory with its LDevID, key and domain CA.
+func (l *brskiLab) bootstrapRADIUS(t testing.TB, serial, addr string) string {
+	t.Helper()
+	out := filepath.Join(l.dir, "pledges", serial)
+	cert, key := l.device(serial)
+	res, err := runTool(t, 2*time.Minute, brskiBin, "pledge", "--idevid", cert, "--key", key,
+		"--masa-trust", filepath.Join(l.dir, labTrustFile), "--radius", addr,
+		"--secret-file", filepath.Join(l.dir, labSecretFile), "--out", out)
+	if err != nil {
+		t.Fatalf("brski pledge --radius %s for %s: %v\n%s", addr, serial, err, res)
+	}
+	if _, err := os.Stat(filepath.Join(out, pledge.LDevIDFile)); err != nil {
+		t.Fatalf("no LDevID after the EAP-EST bootstrap of %s: %v\n%s", serial, err, res)
 	}
 	return out
 }
