@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // DefaultMaxAuthenticators is how many authenticators Discover tries on
@@ -19,10 +21,12 @@ var ErrNoRegistrar = errors.New("pledge: no registrar reached by any discovery m
 // Discovery is the search order of a pledge for its registrar, after
 // draft-pritikin-bootstrapping-keyinfrastructures-01, Sections 4.1 and
 // 4.1.1: 802.1X on each interface, and each authenticator that responds
-// there, before the search widens to registrars reached over HTTPS.
+// there, before the search widens to registrars found by DNS-SD and last
+// to configured registrars, each reached over HTTPS.
 //
-// NOTE: DNS-SD discovery of _brski-registrar._tcp is not built. A
-// configured registrar URL is the only HTTPS method.
+// NOTE: DNS-SD here is the unicast SRV lookup of
+// _brski-registrar._tcp.<domain> (RFC 2782). PTR browsing of service
+// instances and multicast DNS (RFC 6762, RFC 6763) are not built.
 type Discovery struct {
 	// Interfaces are the network interfaces to try 802.1X on, in order.
 	Interfaces []string
@@ -34,8 +38,14 @@ type Discovery struct {
 	// MaxAuthenticators caps the authenticators tried per interface.
 	// Default DefaultMaxAuthenticators.
 	MaxAuthenticators int
-	// RegistrarURLs are configured registrars, tried over HTTPS after
-	// 802.1X.
+	// DNSDomains are searched for _brski-registrar._tcp SRV records after
+	// 802.1X, and each registrar found is tried over HTTPS in the order of
+	// RFC 2782.
+	DNSDomains []string
+	// Resolver looks up the SRV records. Nil means net.DefaultResolver.
+	Resolver *net.Resolver
+	// RegistrarURLs are configured registrars, such as a global registrar
+	// of the manufacturer, tried over HTTPS last.
 	RegistrarURLs []string
 	// Trace, when set, receives each attempt as it ends.
 	Trace func(Attempt)
@@ -52,16 +62,20 @@ type eapolLink interface {
 }
 
 // Attempt is one try of Discover: 802.1X through one authenticator on
-// Interface, or HTTPS to RegistrarURL.
+// Interface, HTTPS to RegistrarURL, or a DNS-SD lookup in DNSDomain.
 type Attempt struct {
 	Interface     string
 	Authenticator net.HardwareAddr // nil when none responded
 	RegistrarURL  string
+	DNSDomain     string // of a failed DNS-SD lookup
 	Err           error
 }
 
 // String describes the attempt for logs.
 func (a Attempt) String() string {
+	if a.DNSDomain != "" {
+		return "DNS-SD in " + a.DNSDomain
+	}
 	if a.RegistrarURL != "" {
 		return "HTTPS to " + a.RegistrarURL
 	}
@@ -92,7 +106,8 @@ func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, e
 			return nil, Attempt{}, errors.Join(append(errs, ctx.Err())...)
 		}
 	}
-	for _, url := range d.RegistrarURLs {
+	urls := slices.Concat(d.lookupRegistrars(ctx, record), d.RegistrarURLs)
+	for _, url := range urls {
 		res, err := p.Bootstrap(ctx, url)
 		a := Attempt{RegistrarURL: url, Err: err}
 		if err == nil {
@@ -141,4 +156,30 @@ func (p *Pledge) discoverOn(ctx context.Context, d Discovery, ifName string,
 		cfg.Skip = append(cfg.Skip, a.Authenticator)
 	}
 	return nil, Attempt{}, false
+}
+
+// registrarService is the service name of BRSKI registrars, RFC 8995,
+// Appendix B.
+const registrarService = "brski-registrar"
+
+// lookupRegistrars returns the HTTPS URLs of the registrars that SRV
+// records name in d.DNSDomains. A failed lookup is recorded as an attempt.
+func (d Discovery) lookupRegistrars(ctx context.Context, record func(Attempt)) []string {
+	r := d.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	var urls []string
+	for _, domain := range d.DNSDomains {
+		_, srvs, err := r.LookupSRV(ctx, registrarService, "tcp", domain)
+		if err != nil {
+			record(Attempt{DNSDomain: domain, Err: fmt.Errorf("pledge: DNS-SD: %w", err)})
+			continue
+		}
+		for _, srv := range srvs {
+			host := strings.TrimSuffix(srv.Target, ".")
+			urls = append(urls, "https://"+net.JoinHostPort(host, strconv.Itoa(int(srv.Port))))
+		}
+	}
+	return urls
 }

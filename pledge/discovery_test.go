@@ -5,11 +5,15 @@ import (
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,4 +186,112 @@ func testResult(t *testing.T) *Result {
 	})
 	return &Result{LDevID: ldevid.cert, Key: ldevid.key,
 		DomainCAs: []*x509.Certificate{pki.domainCA.cert}}
+}
+
+// srvServer answers every DNS query on a loopback UDP socket with one SRV
+// record for target:port, and counts the queries.
+func srvServer(t *testing.T, target string, port uint16) (string, *atomic.Int64) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	var queries atomic.Int64
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if reply, ok := srvReply(buf[:n], target, port); ok {
+				queries.Add(1)
+				pc.WriteTo(reply, from)
+			}
+		}
+	}()
+	return pc.LocalAddr().String(), &queries
+}
+
+// srvReply builds the response to a one-question query: the question and
+// an SRV answer that points back to it (RFC 1035, Section 4.1.4).
+func srvReply(q []byte, target string, port uint16) ([]byte, bool) {
+	if len(q) < 12 {
+		return nil, false
+	}
+	end := 12
+	for end < len(q) && q[end] != 0 {
+		end += int(q[end]) + 1
+	}
+	end += 5 // the root label, QTYPE and QCLASS
+	if end > len(q) {
+		return nil, false
+	}
+	r := append([]byte(nil), q[:2]...)                // ID
+	r = append(r, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0) // response, 1 question, 1 answer
+	r = append(r, q[12:end]...)
+	var rdata []byte
+	rdata = binary.BigEndian.AppendUint16(rdata, 10) // priority
+	rdata = binary.BigEndian.AppendUint16(rdata, 5)  // weight
+	rdata = binary.BigEndian.AppendUint16(rdata, port)
+	for _, label := range strings.Split(target, ".") {
+		rdata = append(append(rdata, byte(len(label))), label...)
+	}
+	rdata = append(rdata, 0)
+	r = append(r, 0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60) // name pointer, SRV, IN, TTL
+	r = binary.BigEndian.AppendUint16(r, uint16(len(rdata)))
+	return append(r, rdata...), true
+}
+
+func TestDiscoverDNSSD(t *testing.T) {
+	// A closed port on loopback refuses the HTTPS attempt at once.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	dnsAddr, queries := srvServer(t, "localhost", port)
+	resolver := &net.Resolver{PreferGo: true,
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "udp", dnsAddr)
+		}}
+	var got []string
+	d := Discovery{
+		DNSDomains:    []string{"lab.example"},
+		Resolver:      resolver,
+		RegistrarURLs: []string{"https://localhost:1"},
+		Trace:         func(a Attempt) { got = append(got, a.String()) },
+	}
+	if _, _, err := newTestPKI(t).pledge().Discover(context.Background(), d); err == nil {
+		t.Fatal("Discover succeeded")
+	}
+	want := []string{
+		fmt.Sprintf("HTTPS to https://localhost:%d", port),
+		"HTTPS to https://localhost:1",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+	if queries.Load() == 0 {
+		t.Error("the resolver sent no query")
+	}
+}
+
+func TestDiscoverDNSSDLookupFails(t *testing.T) {
+	resolver := &net.Resolver{PreferGo: true,
+		Dial: func(context.Context, string, string) (net.Conn, error) {
+			return nil, errors.New("no DNS server in this test")
+		}}
+	var got []string
+	d := Discovery{DNSDomains: []string{"lab.example"}, Resolver: resolver,
+		Trace: func(a Attempt) { got = append(got, a.String()) }}
+	if _, _, err := newTestPKI(t).pledge().Discover(context.Background(), d); err == nil {
+		t.Fatal("Discover succeeded")
+	}
+	if diff := cmp.Diff([]string{"DNS-SD in lab.example"}, got); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
 }
