@@ -140,6 +140,13 @@ func (c *pipeConn) take(max int) []byte {
 	return out
 }
 
+// hasOutput reports whether written bytes wait for take.
+func (c *pipeConn) hasOutput() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out) > 0
+}
+
 // kick makes the method send the output now, although no Read waits.
 func (c *pipeConn) kick() {
 	c.mu.Lock()

@@ -2,13 +2,11 @@ package eapest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -127,7 +125,7 @@ func newTunnel(ctx context.Context, tr Transport, cfg PeerConfig) (*Tunnel, erro
 	}
 	m := &estPeerMethod{typ: typ}
 	m.t = peerTunnel{typ: typ, config: c, version: Version, checkVersion: true,
-		size: cfg.FragmentSize, hold: cfg.Hold, run: readTLSResult}
+		size: cfg.FragmentSize, hold: cfg.Hold, run: readTLSResult, hasUser: true}
 	m.t.init(ctx)
 	t := &Tunnel{
 		method: m,
@@ -171,41 +169,11 @@ func (t *Tunnel) Client() *http.Client { return &http.Client{Transport: t} }
 // canceled request context aborts the tunnel, as closing the connection
 // would in net/http.
 func (t *Tunnel) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return nil, errors.New("eapest: tunnel closed")
-	}
-	select {
-	case <-t.pumpDone:
-		return nil, fmt.Errorf("eapest: tunnel ended: %w", t.pumpErr)
-	default:
-	}
-	stop := context.AfterFunc(req.Context(), t.abort)
-	defer stop()
-	bw := bufio.NewWriterSize(t.method.t.tc, 4096)
-	if err := req.Write(bw); err != nil {
-		return nil, fmt.Errorf("eapest: write request %s: %w", req.URL.Path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("eapest: write request %s: %w", req.URL.Path, err)
-	}
-	resp, err := http.ReadResponse(t.br, req)
+	resps, err := t.roundTrips([]*http.Request{req})
 	if err != nil {
-		return nil, fmt.Errorf("eapest: read response to %s: %w", req.URL.Path, err)
+		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("eapest: read response body of %s: %w", req.URL.Path, err)
-	}
-	if int64(len(body)) > t.maxBody {
-		t.abort()
-		return nil, fmt.Errorf("%w: %s sent more than %d bytes", ErrBodyTooLarge,
-			req.URL.Path, t.maxBody)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
+	return resps[0], nil
 }
 
 // Close sends close_notify, which ends EAP-EST, and waits for the

@@ -30,6 +30,9 @@ type peerTunnel struct {
 	hold         time.Duration
 	// run performs the handshake and what follows, in the TLS goroutine.
 	run func(ctx context.Context, c *tls.Conn) error
+	// hasUser marks a tunnel whose TLS connection is used after run
+	// returns, as by the EAP-EST Tunnel.
+	hasUser bool
 
 	mu        sync.Mutex // guards the fields below written by the goroutine
 	ctx       context.Context
@@ -114,7 +117,14 @@ func (t *peerTunnel) exchange(ctx context.Context, msg []byte) ([]byte, error) {
 	if t.finished() {
 		done, hold = nil, t.hold
 	}
-	if t.conn.waitSettled(ctx, done, hold) == waitCanceled {
+	res := t.conn.waitSettled(ctx, done, hold)
+	if res == waitDone && t.idleAfterRun() {
+		// The goroutine ended and left nothing to send, as after the
+		// protected success indication, so the local TLS user comes next.
+		// Holding for its first write saves an empty round.
+		res = t.conn.waitSettled(ctx, nil, t.hold)
+	}
+	if res == waitCanceled {
 		return nil, fmt.Errorf("eapest: waiting for TLS: %w", ctx.Err())
 	}
 	out := t.conn.take(MaxMessageLen)
@@ -127,6 +137,13 @@ func (t *peerTunnel) exchange(ctx context.Context, msg []byte) ([]byte, error) {
 	}
 	t.frag.load(out, t.size)
 	return t.frag.next(t.version).Append(nil), nil
+}
+
+// idleAfterRun reports whether the TLS goroutine succeeded, a local TLS
+// user may follow, and no output waits.
+func (t *peerTunnel) idleAfterRun() bool {
+	_, handshake, err := t.status()
+	return handshake && err == nil && t.hasUser && !t.conn.hasOutput()
 }
 
 func (t *peerTunnel) ack() []byte { return []byte{byte(t.version)} }
