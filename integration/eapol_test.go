@@ -113,6 +113,15 @@ func vlanTriplet(accept map[string]string) (tunnelType, medium, group string) {
 // LDevID in dir, as "brski pledge" wrote it.
 func eapolConfig(t *testing.T, ldevid, identity, phase1 string) string {
 	t.Helper()
+	return eapolConfigFiles(t, identity, filepath.Join(ldevid, pledge.DomainCAFile),
+		filepath.Join(ldevid, pledge.LDevIDFile), filepath.Join(ldevid, pledge.LDevIDKeyFile),
+		phase1)
+}
+
+// eapolConfigFiles writes an eapol_test network block for EAP-TLS with the
+// client certificate and key, trusting the server certificate's CA ca.
+func eapolConfigFiles(t *testing.T, identity, ca, cert, key, phase1 string) string {
+	t.Helper()
 	conf := fmt.Sprintf(`network={
 	key_mgmt=IEEE8021X
 	eap=TLS
@@ -123,8 +132,7 @@ func eapolConfig(t *testing.T, ldevid, identity, phase1 string) string {
 	eapol_flags=0
 	phase1=%q
 }
-`, identity, filepath.Join(ldevid, pledge.DomainCAFile), filepath.Join(ldevid, pledge.LDevIDFile),
-		filepath.Join(ldevid, pledge.LDevIDKeyFile), phase1)
+`, identity, ca, cert, key, phase1)
 	path := filepath.Join(t.TempDir(), "eapol.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -195,6 +203,20 @@ func TestEapolTestLDevID(t *testing.T) {
 			t.Logf("%s: %d RADIUS round trips", tt.name, r.RoundTrips)
 		})
 	}
+	t.Run("idevid rejected", func(t *testing.T) {
+		// The IDevID chains to the manufacturer CA, not to the domain CA,
+		// so EAP-TLS must end in Access-Reject.
+		cert, key := lab.device("LAB-0001")
+		conf := eapolConfigFiles(t, "LAB-0001", filepath.Join(ldevid, pledge.DomainCAFile),
+			cert, key, phase1TLS13)
+		r, out := runEapolTest(t, conf, port, lab.secret, "02:00:00:00:01:99")
+		if r.Success || r.Accept != nil {
+			t.Errorf("EAP-TLS with an IDevID was accepted:\n%s", tail(out, 40))
+		}
+		if !strings.Contains(out, "(Access-Reject)") {
+			t.Errorf("no Access-Reject for EAP-TLS with an IDevID:\n%s", tail(out, 40))
+		}
+	})
 }
 
 func TestParseEapolOutput(t *testing.T) {
