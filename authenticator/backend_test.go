@@ -226,7 +226,7 @@ func TestBackendFailsOverFromDeadPrimary(t *testing.T) {
 	}
 }
 
-// TestBackendIgnoresForgedReplies answers each request first with a reply
+// TestBackendIgnoresForgedReplies responds to each request first with a reply
 // whose Response Authenticator is wrong, then with one whose
 // Message-Authenticator is wrong, and last with a valid reply.
 func TestBackendIgnoresForgedReplies(t *testing.T) {

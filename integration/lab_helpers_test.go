@@ -20,10 +20,10 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-// The namespace lab: a switch namespace that runs the MASA, the registrar
-// with its RADIUS server and our authenticator on its own loopback, a
-// pledge namespace linked to a bridge port of the switch, and a host
-// namespace on the bridge of the enrolled VLAN. Only namespaces that a test
+// The namespace lab has three namespaces. The switch runs the MASA, the
+// registrar with its RADIUS server and our authenticator on its own
+// loopback. The pledge links to a bridge port of the switch, and the host
+// sits on the bridge of the enrolled VLAN. Only namespaces that a test
 // creates carry traffic, and each test deletes them at its end.
 
 var (

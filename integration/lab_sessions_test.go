@@ -90,8 +90,8 @@ func TestLabLogoffEndsSession(t *testing.T) {
 }
 
 // TestLabReauthWithoutSupplicant lets the reauthentication timer fire after
-// brski pledge has exited. Nobody answers the EAP-Request/Identity, so the
-// session ends and the port closes.
+// brski pledge has exited. No supplicant responds to the
+// EAP-Request/Identity, so the session ends and the port closes.
 func TestLabReauthWithoutSupplicant(t *testing.T) {
 	requireLabRoot(t)
 	l, auth := enrolledLab(t, `reauth_period = "2s"

@@ -100,8 +100,8 @@ func (l *fakeLink) deliver(src, dst net.HardwareAddr, typ eapol.PacketType, body
 	}
 }
 
-// answerStart returns an onWrite hook that answers the n-th EAPOL-Start
-// with an EAP-Request/Identity from authMAC.
+// answerStart returns an onWrite hook that responds to the n-th
+// EAPOL-Start with an EAP-Request/Identity from authMAC.
 func answerStart(n int) func(*fakeLink, net.HardwareAddr, *eapol.PDU) {
 	starts := 0
 	return func(l *fakeLink, _ net.HardwareAddr, p *eapol.PDU) {
