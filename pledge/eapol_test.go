@@ -232,3 +232,32 @@ func TestEAPOLLogoff(t *testing.T) {
 		t.Errorf("sent (-want +got):\n%s", diff)
 	}
 }
+
+func FuzzEAPOLAccept(f *testing.F) {
+	group := eapol.PAEGroupAddress()
+	short := append(append([]byte(nil), group...), authMAC...)
+	short = append(short, 0x88, 0x8e, 2, 0, 0, 2, 1, 2) // EAP body of 2 octets
+	f.Add(short)
+	for _, body := range [][]byte{identityRq, {3, 7, 0, 4}, {2, 7, 0, 4}} {
+		frame, err := eapol.MarshalFrame(group, authMAC, &eapol.PDU{Type: eapol.TypeEAPPacket,
+			Body: body})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(frame)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, pdu, err := eapol.ParseFrame(b)
+		if err != nil {
+			return
+		}
+		tr := newEAPOLTransport(newFakeLink(nil), fastEAPOL)
+		msg, ok := tr.accept(authenticator.Frame{Header: h, PDU: pdu})
+		if !ok {
+			return
+		}
+		if len(msg) < 4 || (msg[0] != 1 && msg[0] != 3 && msg[0] != 4) {
+			t.Fatalf("accepted %x, which is no EAP Request, Success or Failure", msg)
+		}
+	})
+}
