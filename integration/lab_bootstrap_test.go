@@ -77,6 +77,7 @@ func (l *labSwitch) startAuthenticator(t *testing.T, servers, timers string) *la
 	t.Helper()
 	path := filepath.Join(l.dir, "authenticator.hcl")
 	hcl := fmt.Sprintf(labAuthenticatorHCL, servers, nsLabVLAN, nsLabVLAN, timers)
+	hcl += l.authExtra
 	if err := os.WriteFile(path, []byte(hcl), 0o644); err != nil {
 		t.Fatal(err)
 	}

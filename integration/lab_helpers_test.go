@@ -111,6 +111,8 @@ type labSwitch struct {
 	// beforeDomain, when set, runs after brski init and before the MASA
 	// and the registrar start, to edit their configuration.
 	beforeDomain func(t *testing.T)
+	// authExtra is appended to the authenticator's configuration.
+	authExtra string
 }
 
 // newLabSwitch builds the namespaces and links. The switch has the bridge
