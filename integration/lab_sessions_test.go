@@ -162,3 +162,24 @@ func sessionAuthorizations(log string) int {
 	}
 	return counts[last]
 }
+
+// TestLabShutdownLocksPorts stops the authenticator with SIGTERM while a
+// session is authorized. The port must be locked in br-unauth afterwards,
+// so a stopped authenticator leaves no port open.
+func TestLabShutdownLocksPorts(t *testing.T) {
+	requireLabRoot(t)
+	l, auth := enrolledLab(t, "", nil)
+	auth.stop()
+	if !strings.Contains(auth.out.String(), "every port is locked") {
+		t.Errorf("authenticator did not report a clean shutdown:\n%s", auth.out.String())
+	}
+	if got := l.master(t, "swp1"); got != "br-unauth" {
+		t.Errorf("swp1 is in bridge %q after shutdown, want br-unauth", got)
+	}
+	if !l.locked(t, "swp1") {
+		t.Error("swp1 is not locked after shutdown")
+	}
+	if labEchoWithin(t, l.pl, nsLabHost, time.Second) {
+		t.Error("the pledge reached the VLAN host after the authenticator stopped")
+	}
+}
