@@ -1,6 +1,8 @@
 package masa
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -37,6 +39,11 @@ func TestInitFactoryFiles(t *testing.T) {
 	opts.Roots.AddCert(f.CA)
 	if _, err := f.SigningCert.Verify(opts); err != nil {
 		t.Errorf("signing certificate does not chain to the factory CA: %v", err)
+	}
+	for _, c := range []*x509.Certificate{f.CA, f.SigningCert} {
+		if pub, ok := c.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+			t.Errorf("%s key is not ECDSA P-256", c.Subject)
+		}
 	}
 	if diff := cmp.Diff("https://masa.example.com:9443", f.MASAURL); diff != "" {
 		t.Errorf("MASA URL (-want +got):\n%s", diff)
