@@ -43,9 +43,7 @@ func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
 		return fmt.Errorf("store: certificate for %q needs a serial number and a fingerprint",
 			c.DeviceSerial)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		formatSerial(c.SerialNumber), c.Subject, c.DeviceSerial, strings.ToLower(c.Fingerprint),
+	res, err := s.st.addCertificate.ExecContext(ctx, formatSerial(c.SerialNumber), c.Subject, c.DeviceSerial, strings.ToLower(c.Fingerprint),
 		formatTime(c.NotAfter), formatTime(s.orNow(c.Issued)), formatTime(c.Revoked))
 	if err != nil {
 		return fmt.Errorf("store: add certificate %s: %w", formatSerial(c.SerialNumber), err)
@@ -65,21 +63,22 @@ func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
 // or an error wrapping ErrNotFound.
 func (s *Store) CertificateBySerial(ctx context.Context, serial *big.Int) (Certificate,
 	error) {
-	return s.certificate(ctx, "serial_number", formatSerial(serial))
+	return s.certificate(ctx, s.st.certificateBySerial, "serial_number",
+		formatSerial(serial))
 }
 
 // CertificateByFingerprint returns the certificate whose SHA-256
 // fingerprint is fingerprint in hex, or an error wrapping ErrNotFound.
 func (s *Store) CertificateByFingerprint(ctx context.Context, fingerprint string) (Certificate,
 	error) {
-	return s.certificate(ctx, "fingerprint", strings.ToLower(fingerprint))
+	return s.certificate(ctx, s.st.certificateByFingerprint, "fingerprint",
+		strings.ToLower(fingerprint))
 }
 
-// certificate looks a certificate up by column, which is one of two
-// constant column names and never caller input.
-func (s *Store) certificate(ctx context.Context, column, value string) (Certificate, error) {
-	row := s.db.QueryRowContext(ctx,
-		`SELECT `+certificateColumns+` FROM certificates WHERE `+column+` = ?`, value)
+// certificate looks a certificate up with stmt, which selects by column.
+func (s *Store) certificate(ctx context.Context, stmt *sql.Stmt, column, value string) (
+	Certificate, error) {
+	row := stmt.QueryRowContext(ctx, value)
 	c, err := scanCertificate(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Certificate{}, fmt.Errorf("store: certificate with %s %s: %w", column, value,
@@ -95,9 +94,7 @@ func (s *Store) certificate(ctx context.Context, column, value string) (Certific
 // oldest first.
 func (s *Store) CertificatesOfDevice(ctx context.Context, deviceSerial string) ([]Certificate,
 	error) {
-	list, err := queryAll(ctx, s.db, scanCertificate, `SELECT `+certificateColumns+`
-		FROM certificates WHERE device_serial = ? ORDER BY issued_at, serial_number`,
-		deviceSerial)
+	list, err := queryAll(ctx, s.st.certificatesOfDevice, scanCertificate, deviceSerial)
 	if err != nil {
 		return nil, fmt.Errorf("store: certificates of %q: %w", deviceSerial, err)
 	}
@@ -109,9 +106,7 @@ func (s *Store) CertificatesOfDevice(ctx context.Context, deviceSerial string) (
 // certificate keeps the first time. It returns an error wrapping
 // ErrNotFound for an unknown serial number.
 func (s *Store) RevokeCertificate(ctx context.Context, serial *big.Int, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE certificates SET revoked_at =
-		CASE WHEN revoked_at = '' THEN ? ELSE revoked_at END WHERE serial_number = ?`,
-		formatTime(s.orNow(at)), formatSerial(serial))
+	res, err := s.st.revokeCertificate.ExecContext(ctx, formatTime(s.orNow(at)), formatSerial(serial))
 	if err != nil {
 		return fmt.Errorf("store: revoke certificate %s: %w", formatSerial(serial), err)
 	}

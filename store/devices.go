@@ -81,10 +81,7 @@ func (s *Store) AddExpectedDevice(ctx context.Context, d ExpectedDevice) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO expected_devices
-		(serial, manufacturer, tags, added_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (serial) DO NOTHING`,
-		d.Serial, d.Manufacturer, strings.Join(d.Tags, ","), formatTime(s.orNow(d.Added)))
+	res, err := s.st.addExpectedDevice.ExecContext(ctx, d.Serial, d.Manufacturer, strings.Join(d.Tags, ","), formatTime(s.orNow(d.Added)))
 	if err != nil {
 		return fmt.Errorf("store: add expected device %q: %w", d.Serial, err)
 	}
@@ -131,8 +128,7 @@ func (s *Store) putExpectedDevices(ctx context.Context, devices []ExpectedDevice
 // ExpectedDevice returns the device registered with serial, or an error
 // wrapping ErrNotFound.
 func (s *Store) ExpectedDevice(ctx context.Context, serial string) (ExpectedDevice, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT serial, manufacturer, tags, added_at
-		FROM expected_devices WHERE serial = ?`, serial)
+	row := s.st.expectedDevice.QueryRowContext(ctx, serial)
 	d, err := scanExpectedDevice(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ExpectedDevice{}, fmt.Errorf("store: expected device %q: %w", serial,
@@ -146,8 +142,7 @@ func (s *Store) ExpectedDevice(ctx context.Context, serial string) (ExpectedDevi
 
 // ExpectedDevices returns all registered devices, ordered by serial.
 func (s *Store) ExpectedDevices(ctx context.Context) ([]ExpectedDevice, error) {
-	list, err := queryAll(ctx, s.db, scanExpectedDevice, `SELECT serial, manufacturer, tags,
-		added_at FROM expected_devices ORDER BY serial`)
+	list, err := queryAll(ctx, s.st.expectedDevices, scanExpectedDevice)
 	if err != nil {
 		return nil, fmt.Errorf("store: list expected devices: %w", err)
 	}
@@ -157,7 +152,7 @@ func (s *Store) ExpectedDevices(ctx context.Context) ([]ExpectedDevice, error) {
 // RemoveExpectedDevice deletes the device registered with serial. It
 // returns an error wrapping ErrNotFound when there is none.
 func (s *Store) RemoveExpectedDevice(ctx context.Context, serial string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM expected_devices WHERE serial = ?`, serial)
+	res, err := s.st.removeExpectedDevice.ExecContext(ctx, serial)
 	if err != nil {
 		return fmt.Errorf("store: remove expected device %q: %w", serial, err)
 	}

@@ -51,10 +51,7 @@ func (s *Store) RecordEnrollment(ctx context.Context, e Enrollment) (int64, erro
 	if e.Outcome == "" {
 		return 0, fmt.Errorf("store: enrollment of %q has no outcome", e.DeviceSerial)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO enrollments (time, device_serial,
-		manufacturer, idevid_fingerprint, voucher, audit_log, policy_rule, outcome, reason,
-		modes, certificate_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		formatTime(s.orNow(e.Time)), e.DeviceSerial, e.Manufacturer,
+	res, err := s.st.recordEnrollment.ExecContext(ctx, formatTime(s.orNow(e.Time)), e.DeviceSerial, e.Manufacturer,
 		strings.ToLower(e.IDevIDFingerprint), e.Voucher, e.AuditLog, e.Rule, e.Outcome,
 		e.Reason, strings.Join(e.Modes, ","), formatSerial(e.CertificateSerial))
 	if err != nil {
@@ -75,8 +72,7 @@ func (s *Store) SetEnrollmentCertificate(ctx context.Context, id int64,
 	if serial == nil {
 		return fmt.Errorf("store: enrollment %d: certificate serial is nil", id)
 	}
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE enrollments SET certificate_serial = ? WHERE id = ?`, formatSerial(serial), id)
+	res, err := s.st.setEnrollmentCertificate.ExecContext(ctx, formatSerial(serial), id)
 	if err != nil {
 		return fmt.Errorf("store: enrollment %d: set certificate: %w", id, err)
 	}
@@ -86,8 +82,7 @@ func (s *Store) SetEnrollmentCertificate(ctx context.Context, id int64,
 // Enrollment returns the enrollment with id, or an error wrapping
 // ErrNotFound.
 func (s *Store) Enrollment(ctx context.Context, id int64) (Enrollment, error) {
-	row := s.db.QueryRowContext(ctx,
-		`SELECT `+enrollmentColumns+` FROM enrollments WHERE id = ?`, id)
+	row := s.st.enrollment.QueryRowContext(ctx, id)
 	e, err := scanEnrollment(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Enrollment{}, fmt.Errorf("store: enrollment %d: %w", id, ErrNotFound)
@@ -101,8 +96,7 @@ func (s *Store) Enrollment(ctx context.Context, id int64) (Enrollment, error) {
 // Enrollments returns the enrollments of the device with deviceSerial,
 // oldest first.
 func (s *Store) Enrollments(ctx context.Context, deviceSerial string) ([]Enrollment, error) {
-	list, err := queryAll(ctx, s.db, scanEnrollment, `SELECT `+enrollmentColumns+`
-		FROM enrollments WHERE device_serial = ? ORDER BY time, id`, deviceSerial)
+	list, err := queryAll(ctx, s.st.enrollments, scanEnrollment, deviceSerial)
 	if err != nil {
 		return nil, fmt.Errorf("store: enrollments of %q: %w", deviceSerial, err)
 	}

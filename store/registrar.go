@@ -69,6 +69,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // it survives a crash of the process. A Store is safe for concurrent use.
 type Store struct {
 	db  *sql.DB
+	st  *statements
 	now func() time.Time // fills times that a record leaves zero
 }
 
@@ -79,12 +80,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: time.Now}, nil
+	st, err := prepareStatements(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return &Store{db: db, st: st, now: time.Now}, nil
 }
 
-// Close closes the database.
+// Close closes the prepared statements and the database.
 func (s *Store) Close() error {
-	return s.db.Close()
+	return errors.Join(s.st.close(), s.db.Close())
 }
 
 func formatTime(t time.Time) string {
@@ -113,10 +119,11 @@ func (s *Store) orNow(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// queryAll runs query with args and scans every row with scan.
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error),
-	query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+// queryAll runs the prepared query stmt with args and scans every row with
+// scan.
+func queryAll[T any](ctx context.Context, stmt *sql.Stmt, scan func(scanner) (T, error),
+	args ...any) ([]T, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,11 +34,7 @@ func (s *Store) PutCachedVoucher(ctx context.Context, v CachedVoucher) error {
 	if len(v.Voucher) == 0 {
 		return fmt.Errorf("store: cached voucher for %q is empty", v.DeviceSerial)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO cached_vouchers
-		(device_serial, voucher, expires_at, added_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (device_serial) DO UPDATE SET voucher = excluded.voucher,
-		expires_at = excluded.expires_at, added_at = excluded.added_at`,
-		v.DeviceSerial, v.Voucher, formatTime(v.Expires), formatTime(s.orNow(v.Added)))
+	_, err := s.st.putCachedVoucher.ExecContext(ctx, v.DeviceSerial, v.Voucher, formatTime(v.Expires), formatTime(s.orNow(v.Added)))
 	if err != nil {
 		return fmt.Errorf("store: put cached voucher for %q: %w", v.DeviceSerial, err)
 	}
@@ -53,9 +49,7 @@ func (s *Store) CachedVoucher(ctx context.Context, deviceSerial string,
 	now time.Time) (CachedVoucher, error) {
 	v := CachedVoucher{DeviceSerial: deviceSerial}
 	var expires, added string
-	err := s.db.QueryRowContext(ctx, `SELECT voucher, expires_at, added_at
-		FROM cached_vouchers WHERE device_serial = ?`, deviceSerial).
-		Scan(&v.Voucher, &expires, &added)
+	err := s.st.cachedVoucher.QueryRowContext(ctx, deviceSerial).Scan(&v.Voucher, &expires, &added)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CachedVoucher{}, fmt.Errorf("store: cached voucher for %q: %w",
 			deviceSerial, ErrNotFound)
@@ -79,8 +73,7 @@ func (s *Store) CachedVoucher(ctx context.Context, deviceSerial string,
 // DeleteCachedVoucher removes the voucher cached for deviceSerial. It
 // returns an error wrapping ErrNotFound when there is none.
 func (s *Store) DeleteCachedVoucher(ctx context.Context, deviceSerial string) error {
-	res, err := s.db.ExecContext(ctx,
-		`DELETE FROM cached_vouchers WHERE device_serial = ?`, deviceSerial)
+	res, err := s.st.deleteCachedVoucher.ExecContext(ctx, deviceSerial)
 	if err != nil {
 		return fmt.Errorf("store: delete cached voucher for %q: %w", deviceSerial, err)
 	}
