@@ -32,8 +32,21 @@ type Hooks struct {
 // its link comes up and relays EAPOL to the RADIUS servers. When it
 // returns, every session has ended and every port is locked again, so no
 // port stays authorized after a shutdown.
+//
+// NOTE: the RADIUS client opens its sockets on first use, from goroutines
+// that are not bound to the caller's thread. A caller that switched only
+// its own thread into the namespace reaches the servers from the
+// process's initial namespace. Run the whole process in the namespace, as
+// "ip netns exec" does, to reach them from there.
 func Run(ctx context.Context, s *Setup, hooks Hooks) error {
-	ctl, err := NewPortControl(netns.None(), s.VLANs)
+	// The goroutines below may run on threads of another namespace, so
+	// netlink gets the caller's namespace by handle.
+	ns, err := netns.Get()
+	if err != nil {
+		return fmt.Errorf("authenticator: get network namespace: %w", err)
+	}
+	defer ns.Close()
+	ctl, err := NewPortControl(ns, s.VLANs)
 	if err != nil {
 		return err
 	}
@@ -70,7 +83,7 @@ func Run(ctx context.Context, s *Setup, hooks Hooks) error {
 			}
 		})
 		wg.Go(func() {
-			err := WatchLink(ctx, netns.None(), name, p, func(err error) {
+			err := WatchLink(ctx, ns, name, p, func(err error) {
 				if hooks.Error != nil {
 					hooks.Error(name, err)
 				}
