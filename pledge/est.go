@@ -21,15 +21,11 @@ import (
 
 // enroll runs the EST steps of RFC 8995, Section 5.9 over the session that
 // the voucher has authenticated: CA certificates, CSR attributes and a
-// simple enrollment with a new key.
+// simple enrollment with a new key. The first two go in one batch with the
+// successful voucher_status (see enrollInputs).
 func (p *Pledge) enroll(ctx context.Context, s Session, id *identity, vv *VerifiedVoucher) (
 	*Result, error) {
-	cas, err := p.caCerts(ctx, s, vv.PinnedDomainCert)
-	if err != nil {
-		return nil, err
-	}
-	p.trace(Event{Kind: EventCACerts, Certs: cas})
-	attrs, err := p.csrAttrs(ctx, s)
+	cas, attrs, err := p.enrollInputs(ctx, s, vv.PinnedDomainCert)
 	if err != nil {
 		return nil, err
 	}
@@ -46,15 +42,14 @@ func (p *Pledge) enroll(ctx context.Context, s Session, id *identity, vv *Verifi
 		Voucher: vv.Voucher, Signed: vv.signed, PinnedDomainCert: vv.PinnedDomainCert}, nil
 }
 
-// caCerts fetches the EST CA certificates (RFC 7030, Section 4.1) and checks
-// that they belong to the domain that the voucher pinned.
-func (p *Pledge) caCerts(ctx context.Context, s Session, pinned *x509.Certificate) (
+// caCertsExchange fetches the EST CA certificates (RFC 7030, Section 4.1).
+var caCertsExchange = exchange{method: http.MethodGet, path: pathCACerts,
+	accept: mediaPKCS7, want: []int{http.StatusOK}}
+
+// checkCACerts parses the CA certificates of resp and checks that they
+// belong to the domain that the voucher pinned.
+func (p *Pledge) checkCACerts(resp *response, pinned *x509.Certificate) (
 	[]*x509.Certificate, error) {
-	resp, err := p.send(ctx, s, exchange{method: http.MethodGet, path: pathCACerts,
-		accept: mediaPKCS7, want: []int{http.StatusOK}})
-	if err != nil {
-		return nil, err
-	}
 	certs, err := parseCertsOnly(pathCACerts, resp)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDomainCA, err)
@@ -94,15 +89,16 @@ func checkDomainCAs(cas []*x509.Certificate, pinned *x509.Certificate, now time.
 	return nil
 }
 
-// csrAttrs fetches the CSR attributes (RFC 7030, Section 4.5), which RFC 8995,
-// Section 5.9.2 requires the pledge to request. 204 and 404 mean none.
-func (p *Pledge) csrAttrs(ctx context.Context, s Session) (*CSRAttributes, error) {
-	resp, err := p.send(ctx, s, exchange{method: http.MethodGet, path: pathCSRAttrs,
-		accept: mediaCSRAttrs,
-		want:   []int{http.StatusOK, http.StatusNoContent, http.StatusNotFound}})
-	if err != nil {
-		return nil, err
-	}
+// csrAttrsExchange fetches the CSR attributes (RFC 7030, Section 4.5),
+// which RFC 8995, Section 5.9.2 requires the pledge to request. 204 and 404
+// mean none.
+var csrAttrsExchange = exchange{method: http.MethodGet, path: pathCSRAttrs,
+	accept: mediaCSRAttrs,
+	want:   []int{http.StatusOK, http.StatusNoContent, http.StatusNotFound}}
+
+// parseCSRAttrsResponse returns the CSR attributes of resp, the response to
+// csrAttrsExchange.
+func parseCSRAttrsResponse(resp *response) (*CSRAttributes, error) {
 	if resp.status != http.StatusOK || len(bytes.TrimSpace(resp.body)) == 0 {
 		return &CSRAttributes{}, nil
 	}

@@ -54,6 +54,9 @@ type exchange struct {
 	accept      string
 	body        []byte
 	want        []int // acceptable status codes besides 202
+	// telemetry marks a status report, whose response the pledge ignores
+	// and never retries (RFC 8995, Section 5.7).
+	telemetry bool
 }
 
 // response is a registrar response read in full.
@@ -69,14 +72,18 @@ type response struct {
 // Section 5.6 and RFC 7030, Section 4.2.3). A status outside x.want returns
 // a *StatusError.
 func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := roundTrip(ctx, s, x)
-		if err != nil {
-			return nil, err
-		}
-		if resp.status != http.StatusAccepted {
-			return resp, checkStatus(x, resp)
-		}
+	resp, err := roundTrip(ctx, s, x)
+	if err != nil {
+		return nil, err
+	}
+	return p.retryAccepted(ctx, s, x, resp)
+}
+
+// retryAccepted repeats x while resp, the latest response to it, is 202
+// Accepted, and then checks the status as send does.
+func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
+	resp *response) (*response, error) {
+	for attempt := 0; resp.status == http.StatusAccepted; attempt++ {
 		if attempt >= p.retryLimit() {
 			return nil, fmt.Errorf("%w: %s responded 202 %d times", ErrRetryLimit, x.path,
 				attempt+1)
@@ -86,7 +93,12 @@ func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, er
 		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("pledge: %s: waiting to retry: %w", x.path, err)
 		}
+		var err error
+		if resp, err = roundTrip(ctx, s, x); err != nil {
+			return nil, err
+		}
 	}
+	return resp, checkStatus(x, resp)
 }
 
 func checkStatus(x exchange, resp *response) error {
@@ -101,6 +113,19 @@ func checkStatus(x exchange, resp *response) error {
 // roundTrip sends one request and reads the whole response body, capped at
 // maxResponseBody.
 func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
+	req, err := newRequest(ctx, s, x)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("pledge: %s %s: %w", x.method, x.path, err)
+	}
+	return readResponse(x, resp)
+}
+
+// newRequest builds the HTTP request of x.
+func newRequest(ctx context.Context, s Session, x exchange) (*http.Request, error) {
 	var body io.Reader
 	if x.body != nil {
 		body = bytes.NewReader(x.body)
@@ -109,19 +134,19 @@ func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pledge: build request for %s: %w", x.path, err)
 	}
-
 	if x.contentType != "" {
 		req.Header.Set("Content-Type", x.contentType)
 	}
 	if x.accept != "" {
 		req.Header.Set("Accept", x.accept)
 	}
-	resp, err := s.HTTP.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("pledge: %s %s: %w", x.method, x.path, err)
-	}
-	defer resp.Body.Close()
+	return req, nil
+}
 
+// readResponse reads the whole body of resp, the response to x, capped at
+// maxResponseBody, and closes it.
+func readResponse(x exchange, resp *http.Response) (*response, error) {
+	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("pledge: read response of %s: %w", x.path, err)

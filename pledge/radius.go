@@ -62,6 +62,7 @@ func (p *Pledge) BootstrapEAP(ctx context.Context, tr eapest.Transport,
 		tun.Close(ctx)
 		return nil, eap.PeerResult{}, err
 	}
+	sess.Pipeline = tun.RoundTripBatch
 	res, runErr := p.Run(ctx, sess)
 	pr, err := tun.Close(ctx)
 	if runErr != nil {

@@ -10,8 +10,9 @@ import (
 )
 
 // requestVoucher signs a pledge voucher request with a fresh nonce, posts it
-// to the registrar (RFC 8995, Section 5.2), validates the voucher it returns
-// and reports the outcome to voucher_status (RFC 8995, Section 5.7).
+// to the registrar (RFC 8995, Section 5.2) and validates the voucher it
+// returns. It reports a rejected voucher to voucher_status (RFC 8995,
+// Section 5.7). enroll reports an accepted one.
 func (p *Pledge) requestVoucher(ctx context.Context, s Session, id *identity) (
 	*VerifiedVoucher, error) {
 	nonce, err := newNonce()
@@ -41,7 +42,6 @@ func (p *Pledge) requestVoucher(ctx context.Context, s Session, id *identity) (
 		p.report(ctx, s, pathVoucherStatus, err, "voucher rejected")
 		return nil, err
 	}
-	p.report(ctx, s, pathVoucherStatus, nil, "")
 	return vv, nil
 }
 
@@ -98,17 +98,26 @@ type statusReport struct {
 // attempt, so callers only use the error to choose another session.
 func (p *Pledge) report(ctx context.Context, s Session, path string, failure error,
 	fallback string) error {
-	r := statusReport{Version: 1, Status: failure == nil}
-	if failure != nil {
-		r.Reason = reason(failure, fallback)
-	}
-	body, err := json.Marshal(r)
+	x, err := statusExchange(path, failure, fallback)
 	if err == nil {
-		_, err = roundTrip(ctx, s, exchange{method: http.MethodPost, path: path,
-			contentType: mediaJSON, body: body})
+		_, err = roundTrip(ctx, s, x)
 	}
 	if err != nil {
 		p.trace(Event{Kind: EventTelemetryFailed, Path: path, Err: err})
 	}
 	return err
+}
+
+// statusExchange returns the status report to path that report sends.
+func statusExchange(path string, failure error, fallback string) (exchange, error) {
+	r := statusReport{Version: 1, Status: failure == nil}
+	if failure != nil {
+		r.Reason = reason(failure, fallback)
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return exchange{}, fmt.Errorf("pledge: encode status report: %w", err)
+	}
+	return exchange{method: http.MethodPost, path: path, contentType: mediaJSON,
+		body: body, telemetry: true}, nil
 }

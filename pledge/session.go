@@ -42,6 +42,12 @@ type Session struct {
 	// session, as inside an EAP-EST tunnel.
 	Reconnect func(ctx context.Context, cert tls.Certificate, roots *x509.CertPool) (Session,
 		func(), error)
+	// Pipeline, when not nil, sends requests back to back over the
+	// session's connection and returns their responses in order (HTTP/1.1
+	// pipelining, RFC 9112, Section 9.3.2), as eapest.Tunnel.RoundTripBatch
+	// does. Run then sends its independent requests after the voucher in
+	// one batch. Nil means one request at a time.
+	Pipeline func(reqs []*http.Request) ([]*http.Response, error)
 }
 
 // NewSession returns a Session over client for a transport that provides
