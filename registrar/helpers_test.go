@@ -80,6 +80,13 @@ type testCA struct {
 
 func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
+	return newSubCA(t, name, nil)
+}
+
+// newSubCA returns a CA that parent issued, or a self-signed one when
+// parent is nil.
+func newSubCA(t testing.TB, name string, parent *testCA) *testCA {
+	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -90,7 +97,12 @@ func newTestCA(t testing.TB, name string) *testCA {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	issuer, issuerKey := tmpl, key
+	if parent != nil {
+		tmpl.SerialNumber = big.NewInt(2)
+		issuer, issuerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), issuerKey)
 	if err != nil {
 		t.Fatal(err)
 	}

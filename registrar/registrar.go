@@ -42,6 +42,7 @@ type Registrar struct {
 	cert          *RegistrarCert
 	manufacturers []Manufacturer
 	domainPool    *x509.CertPool
+	chains        *chainCache
 	mux           *http.ServeMux
 	pending       *pendingTable
 }
@@ -69,7 +70,8 @@ func New(opts Options) (*Registrar, error) {
 	if opts.PendingTTL <= 0 {
 		opts.PendingTTL = DefaultPendingTTL
 	}
-	r := &Registrar{opts: opts, ca: opts.DomainCA, cert: opts.Cert, domainPool: x509.NewCertPool()}
+	r := &Registrar{opts: opts, ca: opts.DomainCA, cert: opts.Cert, domainPool: x509.NewCertPool(),
+		chains: newChainCache(chainCacheSize, chainCacheTTL)}
 	r.domainPool.AddCert(opts.DomainCA.Cert)
 	for _, m := range opts.Manufacturers {
 		m, err := m.prepare()

@@ -193,7 +193,8 @@ func (r *Registrar) checkPledgeSignature(req *http.Request, p *peerIdentity,
 	so *voucher.SignedObject) error {
 	inter := chainPool(req.TLS.PeerCertificates[1:])
 	v, err := so.Verify(voucher.VerifyOptions{Roots: p.Manufacturer.roots,
-		Intermediates: inter, CurrentTime: r.now(), Signer: p.Cert})
+		Intermediates: inter, CurrentTime: r.now(), Signer: p.Cert,
+		VerifyChain: r.chains.verify})
 	if err != nil {
 		return peerError(http.StatusForbidden, "voucher request signature does not verify "+
 			"with the IDevID: %v", err)
