@@ -45,7 +45,11 @@ type SQLStore struct {
 	// certificates, for other tools that manage it.
 	DB        *store.Store
 	telemetry *sql.DB
+	addStatus *sql.Stmt // prepared once, because every bootstrap reports twice
 }
+
+const sqlAddStatus = `INSERT INTO status_reports (time, kind, device_serial, fingerprint,
+	authenticated, version, status, reason, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 var _ Store = (*SQLStore)(nil)
 
@@ -60,12 +64,18 @@ func OpenStore(ctx context.Context, dir string) (*SQLStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("registrar: %w", err)
 	}
-	return &SQLStore{DB: db, telemetry: tdb}, nil
+	addStatus, err := tdb.PrepareContext(ctx, sqlAddStatus)
+	if err != nil {
+		tdb.Close()
+		db.Close()
+		return nil, fmt.Errorf("registrar: %s: prepare statement: %w", TelemetryFile, err)
+	}
+	return &SQLStore{DB: db, telemetry: tdb, addStatus: addStatus}, nil
 }
 
 // Close closes both databases.
 func (s *SQLStore) Close() error {
-	return errors.Join(s.DB.Close(), s.telemetry.Close())
+	return errors.Join(s.addStatus.Close(), s.DB.Close(), s.telemetry.Close())
 }
 
 // ExpectedDevice implements Store.
@@ -109,22 +119,18 @@ func (s *SQLStore) RecordDecision(ctx context.Context, d DecisionRecord) (int64,
 }
 
 // RecordCertificate implements Store. The certificate row and the link to
-// the decision are two commits, both done before the reply.
+// the decision are one commit, done before the reply.
 func (s *SQLStore) RecordCertificate(ctx context.Context, c IssuedCertificate) error {
 	serial, ok := new(big.Int).SetString(c.Serial, 16)
 	if !ok {
 		return fmt.Errorf("registrar: certificate serial %q is not hex", c.Serial)
 	}
-	err := s.DB.AddCertificate(ctx, store.Certificate{SerialNumber: serial,
-		Subject: c.Subject, DeviceSerial: c.DeviceSerial, Fingerprint: c.Fingerprint,
-		NotAfter: c.NotAfter})
-	if err != nil {
-		return err
-	}
+	cert := store.Certificate{SerialNumber: serial, Subject: c.Subject,
+		DeviceSerial: c.DeviceSerial, Fingerprint: c.Fingerprint, NotAfter: c.NotAfter}
 	if c.DecisionID == 0 {
-		return nil
+		return s.DB.AddCertificate(ctx, cert)
 	}
-	return s.DB.SetEnrollmentCertificate(ctx, c.DecisionID, serial)
+	return s.DB.AddEnrollmentCertificate(ctx, c.DecisionID, cert)
 }
 
 // IssuedCertificate implements Store. The IDevID fingerprint and the
@@ -148,10 +154,7 @@ func (s *SQLStore) IssuedCertificate(ctx context.Context, serial string) (Issued
 
 // RecordStatus implements Store.
 func (s *SQLStore) RecordStatus(ctx context.Context, r StatusReport) error {
-	_, err := s.telemetry.ExecContext(ctx, `INSERT INTO status_reports (time, kind,
-		device_serial, fingerprint, authenticated, version, status, reason, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.DeviceSerial, r.Fingerprint,
+	_, err := s.addStatus.ExecContext(ctx, r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.DeviceSerial, r.Fingerprint,
 		r.Authenticated, r.Version, r.Status, r.Reason, r.Raw)
 	if err != nil {
 		return fmt.Errorf("registrar: record %s status of %q: %w", r.Kind, r.DeviceSerial, err)

@@ -39,11 +39,17 @@ const certificateColumns = `serial_number, subject, device_serial, fingerprint, 
 // AddCertificate stores c. It returns an error wrapping ErrExists when the
 // serial number or the fingerprint is stored already.
 func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
+	return s.addCertificate(ctx, s.st.addCertificate, c)
+}
+
+// addCertificate runs the prepared insert stmt, which may belong to a
+// transaction, for c.
+func (s *Store) addCertificate(ctx context.Context, stmt *sql.Stmt, c Certificate) error {
 	if c.SerialNumber == nil || c.Fingerprint == "" {
 		return fmt.Errorf("store: certificate for %q needs a serial number and a fingerprint",
 			c.DeviceSerial)
 	}
-	res, err := s.st.addCertificate.ExecContext(ctx, formatSerial(c.SerialNumber), c.Subject, c.DeviceSerial, strings.ToLower(c.Fingerprint),
+	res, err := stmt.ExecContext(ctx, formatSerial(c.SerialNumber), c.Subject, c.DeviceSerial, strings.ToLower(c.Fingerprint),
 		formatTime(c.NotAfter), formatTime(s.orNow(c.Issued)), formatTime(c.Revoked))
 	if err != nil {
 		return fmt.Errorf("store: add certificate %s: %w", formatSerial(c.SerialNumber), err)
@@ -55,6 +61,33 @@ func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
 	if n == 0 {
 		return fmt.Errorf("store: certificate %s or fingerprint %s: %w",
 			formatSerial(c.SerialNumber), c.Fingerprint, ErrExists)
+	}
+	return nil
+}
+
+// AddEnrollmentCertificate stores c and records it as the certificate of
+// enrollment id in one transaction, so that one commit makes both durable.
+// It returns an error wrapping ErrExists as AddCertificate does, and one
+// wrapping ErrNotFound for an unknown id, and then stores neither.
+func (s *Store) AddEnrollmentCertificate(ctx context.Context, id int64, c Certificate) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: enrollment %d: add certificate: %w", id, err)
+	}
+	defer tx.Rollback()
+	if err := s.addCertificate(ctx, tx.StmtContext(ctx, s.st.addCertificate), c); err != nil {
+		return err
+	}
+	res, err := tx.StmtContext(ctx, s.st.setEnrollmentCertificate).ExecContext(ctx,
+		formatSerial(c.SerialNumber), id)
+	if err != nil {
+		return fmt.Errorf("store: enrollment %d: set certificate: %w", id, err)
+	}
+	if err := checkAffected(res, fmt.Sprintf("enrollment %d", id)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: enrollment %d: add certificate: %w", id, err)
 	}
 	return nil
 }

@@ -104,3 +104,46 @@ func BenchmarkEAPTLSLookups(b *testing.B) {
 		}
 	}
 }
+
+func TestAddEnrollmentCertificate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	id, err := s.RecordEnrollment(ctx, Enrollment{DeviceSerial: "A-1", Outcome: "accept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := func(serial int64) Certificate {
+		return Certificate{SerialNumber: big.NewInt(serial), DeviceSerial: "A-1",
+			Fingerprint: fmt.Sprintf("%064x", serial), NotAfter: t0.Add(time.Hour)}
+	}
+	cases := []struct {
+		name     string
+		id       int64
+		cert     Certificate
+		wantErr  error
+		wantCert bool // whether the certificate is stored afterwards
+	}{
+		{"links a new certificate", id, cert(10), nil, true},
+		{"unknown enrollment", id + 1, cert(11), ErrNotFound, false},
+		{"certificate stored already", id, cert(10), ErrExists, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.AddEnrollmentCertificate(ctx, tc.id, tc.cert)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tc.wantErr)
+			}
+			_, err = s.CertificateBySerial(ctx, tc.cert.SerialNumber)
+			if gotCert := err == nil; gotCert != tc.wantCert {
+				t.Errorf("certificate stored = %v (%v), want %v", gotCert, err, tc.wantCert)
+			}
+		})
+	}
+	e, err := s.Enrollment(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bigEqual(e.CertificateSerial, big.NewInt(10)) {
+		t.Errorf("enrollment certificate = %v, want 10", e.CertificateSerial)
+	}
+}
