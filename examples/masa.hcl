@@ -23,6 +23,10 @@ assertion = "logged"
 # and of the registrar certificate.
 nonceless_voucher_lifetime = "20m"
 
+# How far the created-on of a registrar voucher request may lie in the past
+# or the future. Older requests are rejected as replays.
+max_clock_skew = "10m"
+
 # Server certificate and key in PEM. Remove the block to let the MASA issue
 # its own certificate from the factory CA.
 # tls {

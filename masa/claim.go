@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/brski-eap/brski/devid"
 	"github.com/brski-eap/brski/voucher"
@@ -14,6 +15,7 @@ import (
 type claim struct {
 	serial    string
 	nonce     []byte            // nil for a nonceless request
+	createdOn time.Time         // created-on of the registrar voucher request
 	registrar *x509.Certificate // signer of the registrar voucher request
 	domainCA  *x509.Certificate // anchor of the registrar's chain, the pinned domain cert
 	prior     *voucher.Voucher  // the pledge voucher request, nil when absent
@@ -27,12 +29,13 @@ type claim struct {
 // and without prior request is a nonceless claim for its serial-number.
 func (s *Server) authenticate(body []byte, log *RequestLog) (*claim, *httpError) {
 	der, err := voucher.DecodeInput(body)
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "the body is not a CMS signed object: %v", err)
+	var so *voucher.SignedObject
+	if err == nil {
+		so, err = voucher.ParseSigned(der)
 	}
-	so, err := voucher.ParseSigned(der)
 	if err != nil {
-		return nil, reject(http.StatusBadRequest, "invalid CMS signed object: %v", err)
+		return nil, reject(http.StatusBadRequest, "the body is not a CMS signed registrar "+
+			"voucher request: %v", err)
 	}
 	c, herr := s.verifyRegistrar(so)
 	if herr != nil {
@@ -42,7 +45,7 @@ func (s *Server) authenticate(body []byte, log *RequestLog) (*claim, *httpError)
 	if err != nil {
 		return nil, reject(http.StatusBadRequest, "invalid registrar voucher request: %v", err)
 	}
-	c.serial, c.nonce = req.SerialNumber, req.Nonce
+	c.serial, c.nonce, c.createdOn = req.SerialNumber, req.Nonce, req.CreatedOn
 	log.SerialNumber = req.SerialNumber
 	if len(req.ProximityRegistrarCert) > 0 {
 		return nil, reject(http.StatusBadRequest, "a registrar voucher request must not "+

@@ -21,6 +21,12 @@ const (
 	DefaultRateInterval      = time.Minute
 	DefaultAssertion         = voucher.AssertionLogged
 	DefaultNoncelessLifetime = 20 * time.Minute // RFC 8995, Section 5.6 recommends about 20 min
+	DefaultMaxClockSkew      = 10 * time.Minute
+	DefaultReadTimeout       = 30 * time.Second
+	// DefaultWriteMargin is how much longer than ReadTimeout the default
+	// WriteTimeout is, so that the 400 for a body that stalled until
+	// ReadTimeout still reaches the client.
+	DefaultWriteMargin = 30 * time.Second
 )
 
 // AnyDevice is the Owners key that applies to every device.
@@ -54,6 +60,15 @@ type Config struct {
 	// 20 min, shortened to the expiry of the domain CA or the registrar
 	// certificate.
 	NoncelessLifetime time.Duration
+	// MaxClockSkew bounds how far the created-on of a registrar voucher
+	// request may lie in the past or the future, default 10 min. Older
+	// requests are replays or come from a registrar with a wrong clock.
+	MaxClockSkew time.Duration
+	// ReadTimeout bounds reading one request, headers and body, default
+	// 30 s. WriteTimeout bounds the time from the end of the headers to the
+	// end of the response; its default is ReadTimeout plus 30 s, so that a
+	// client whose body stalled still gets the 400.
+	ReadTimeout, WriteTimeout time.Duration
 	// OnRequest, when set, is called once per request after the response
 	// was written, so the program can log it.
 	OnRequest func(RequestLog)
@@ -70,6 +85,7 @@ type hclConfig struct {
 	RateInterval      string     `hcl:"rate_interval,optional"`
 	Assertion         string     `hcl:"assertion,optional"`
 	NoncelessLifetime string     `hcl:"nonceless_voucher_lifetime,optional"`
+	MaxClockSkew      string     `hcl:"max_clock_skew,optional"`
 	TLS               *hclTLS    `hcl:"tls,block"`
 	Owners            []hclOwner `hcl:"owner,block"`
 
@@ -77,6 +93,7 @@ type hclConfig struct {
 	RateRange       hcl.Range `hcl:"rate_interval,attr_range"`
 	AssertionRange  hcl.Range `hcl:"assertion,attr_range"`
 	LifetimeRange   hcl.Range `hcl:"nonceless_voucher_lifetime,attr_range"`
+	SkewRange       hcl.Range `hcl:"max_clock_skew,attr_range"`
 	FactoryDirRange hcl.Range `hcl:"factory_dir,attr_range"`
 	DataDirRange    hcl.Range `hcl:"data_dir,attr_range"`
 }
@@ -168,6 +185,7 @@ func (raw *hclConfig) validate(cfg *Config) hcl.Diagnostics {
 		{"rate_interval", raw.RateInterval, raw.RateRange, &cfg.RateInterval},
 		{"nonceless_voucher_lifetime", raw.NoncelessLifetime, raw.LifetimeRange,
 			&cfg.NoncelessLifetime},
+		{"max_clock_skew", raw.MaxClockSkew, raw.SkewRange, &cfg.MaxClockSkew},
 	}
 	for _, d := range durations {
 		if d.value == "" {
@@ -232,6 +250,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.RateInterval, DefaultRateInterval)
 	setDefault(&cfg.Assertion, DefaultAssertion)
 	setDefault(&cfg.NoncelessLifetime, DefaultNoncelessLifetime)
+	setDefault(&cfg.MaxClockSkew, DefaultMaxClockSkew)
+	setDefault(&cfg.ReadTimeout, DefaultReadTimeout)
+	setDefault(&cfg.WriteTimeout, cfg.ReadTimeout+DefaultWriteMargin)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -243,8 +264,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	case !cfg.Assertion.Valid():
 		return cfg, fmt.Errorf("masa: invalid assertion %q; use verified, logged or proximity",
 			cfg.Assertion)
-	case cfg.RateInterval < 0 || cfg.NoncelessLifetime < 0:
-		return cfg, errors.New("masa: negative rate interval or nonceless voucher lifetime")
+	case cfg.RateInterval < 0 || cfg.NoncelessLifetime < 0 || cfg.MaxClockSkew < 0:
+		return cfg, errors.New("masa: negative rate interval, nonceless voucher lifetime " +
+			"or clock skew")
+	case cfg.ReadTimeout < 0 || cfg.WriteTimeout <= cfg.ReadTimeout:
+		return cfg, fmt.Errorf("masa: write timeout %v must be longer than read timeout %v",
+			cfg.WriteTimeout, cfg.ReadTimeout)
 	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
 		return cfg, errors.New("masa: set both TLS certificate and key files, or neither")
 	}

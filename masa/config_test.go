@@ -20,7 +20,7 @@ func TestParseConfigExample(t *testing.T) {
 	}
 	want := &Config{Listen: DefaultListen, FactoryDir: "../lab/factory",
 		DataDir: "../lab/masa", RateInterval: time.Minute, Assertion: voucher.AssertionLogged,
-		NoncelessLifetime: 20 * time.Minute}
+		NoncelessLifetime: 20 * time.Minute, MaxClockSkew: 10 * time.Minute}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}

@@ -39,8 +39,11 @@ const maxAuditEvents = 1024
 // Outcomes of RequestLog.
 const (
 	OutcomeVoucherIssued = "voucher issued"
-	OutcomeAuditLogSent  = "audit log sent"
-	OutcomeRejected      = "rejected"
+	// OutcomeVoucherRepeated is a repeated request that got the voucher
+	// already issued for its serial number and nonce.
+	OutcomeVoucherRepeated = "voucher repeated"
+	OutcomeAuditLogSent    = "audit log sent"
+	OutcomeRejected        = "rejected"
 )
 
 // httpError is a rejection: the status and the message for the client, and
@@ -74,7 +77,15 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range auditLogPaths {
 		mux.Handle(p, s.wrap(s.requestAuditLog, "application/json"))
 	}
+	mux.Handle("/", s.wrap(unknownRoute, ""))
 	return mux
+}
+
+// unknownRoute answers 404 with the routes that the MASA serves.
+func unknownRoute(r *http.Request, _ []byte, _ *RequestLog) ([]byte, *httpError) {
+	return nil, reject(http.StatusNotFound, "unknown route %q; this MASA serves POST %s "+
+		"and POST %s (RFC 8995, Sections 5.5 and 5.8)", r.URL.Path, PathRequestVoucher,
+		PathRequestAuditLog)
 }
 
 // operation handles an authenticated request. It returns the response body
@@ -87,7 +98,13 @@ func (s *Server) wrap(op operation, respType string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
 		log := RequestLog{Method: r.Method, Path: r.URL.Path, RemoteAddr: r.RemoteAddr}
-		body, herr := s.readRequest(w, r, respType)
+		var (
+			body []byte
+			herr *httpError
+		)
+		if respType != "" { // unknownRoute reads no body
+			body, herr = s.readRequest(w, r, respType)
+		}
 		var resp []byte
 		if herr == nil {
 			resp, herr = op(r, body, &log)

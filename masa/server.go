@@ -25,7 +25,8 @@ type RequestLog struct {
 	Method, Path, RemoteAddr string
 	// Status is the HTTP status code of the response.
 	Status int
-	// Outcome is "voucher issued", "audit log sent" or "rejected".
+	// Outcome is "voucher issued", "voucher repeated", "audit log sent" or
+	// "rejected".
 	Outcome string
 	// SerialNumber is the device's serial number once the request named one.
 	SerialNumber string
@@ -74,8 +75,8 @@ func New(cfg Config) (*Server, error) {
 		Handler:           s.Handler(),
 		TLSConfig:         s.tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}

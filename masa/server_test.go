@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -169,11 +170,12 @@ func TestRequestVoucherMediaTypes(t *testing.T) {
 
 func TestAliases(t *testing.T) {
 	e := newEnv(t, nil)
-	req := e.claim([]byte("alias-nonce-0123"))
 	header := map[string]string{"Content-Type": voucher.MediaType}
-	for _, path := range []string{"/.well-known/brski/requestMASAauthorization",
+	var req []byte
+	for i, path := range []string{"/.well-known/brski/requestMASAauthorization",
 		"/.well-known/est/requestMASAauthorization"} {
 		e.clock.Advance(time.Hour)
+		req = e.claim([]byte("alias-nonce-012" + strconv.Itoa(i)))
 		status, ct, _ := e.post(t, "POST", path, header, req)
 		if status != http.StatusOK || ct != voucher.MediaType {
 			t.Errorf("%s: status %d, Content-Type %q", path, status, ct)

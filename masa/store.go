@@ -3,6 +3,7 @@ package masa
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -27,6 +28,12 @@ CREATE TABLE vouchers (
 );
 CREATE INDEX vouchers_by_serial ON vouchers (serial_number, issued_at);
 `},
+	// The signed voucher is kept so that a repeated request for the same
+	// serial number and nonce gets the same voucher back.
+	{Name: "signed vouchers", SQL: `
+ALTER TABLE vouchers ADD COLUMN signed BLOB;
+CREATE INDEX vouchers_by_nonce ON vouchers (serial_number, nonce);
+`},
 }
 
 // voucherRecord is one row of the vouchers table.
@@ -38,6 +45,7 @@ type voucherRecord struct {
 	Nonce                *string
 	Assertion            string
 	RegistrarFingerprint string
+	Signed               []byte // the CMS signed voucher as sent
 }
 
 func openStore(ctx context.Context, path string) (*sql.DB, error) {
@@ -54,13 +62,30 @@ func insertVoucher(ctx context.Context, db *sql.DB, r voucherRecord) error {
 		expires = sql.NullInt64{Int64: r.ExpiresAt.UnixNano(), Valid: true}
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO vouchers (serial_number, issued_at,
-		expires_at, domain_id, nonce, assertion, registrar_fingerprint)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.SerialNumber, r.IssuedAt.UnixNano(), expires,
-		r.DomainID, r.Nonce, r.Assertion, r.RegistrarFingerprint)
+		expires_at, domain_id, nonce, assertion, registrar_fingerprint, signed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.SerialNumber, r.IssuedAt.UnixNano(), expires,
+		r.DomainID, r.Nonce, r.Assertion, r.RegistrarFingerprint, r.Signed)
 	if err != nil {
 		return fmt.Errorf("masa: log voucher for %q: %w", r.SerialNumber, err)
 	}
 	return nil
+}
+
+// issuedForNonce returns the domain ID and the signed voucher of the first
+// voucher issued for serial with nonce, or nil values when there is none. A
+// voucher stored before signed vouchers were kept has a nil signed value.
+func issuedForNonce(ctx context.Context, db *sql.DB, serial, nonce string) (domainID,
+	signed []byte, found bool, err error) {
+	err = db.QueryRowContext(ctx, `SELECT domain_id, signed FROM vouchers
+		WHERE serial_number = ? AND nonce = ? ORDER BY id LIMIT 1`, serial, nonce).
+		Scan(&domainID, &signed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("masa: read voucher of %q by nonce: %w", serial, err)
+	}
+	return domainID, signed, true, nil
 }
 
 // lastIssued returns when the newest voucher for serial was issued, or the
