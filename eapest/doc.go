@@ -28,9 +28,11 @@
 //     TLS 1.3 the server then sends one application data byte 0x00, the
 //     protected success indication of RFC 9190, Section 2.1.1, so the peer
 //     learns that its IDevID was accepted before it sends a request.
-//   - HTTP/1.1 requests and responses, one at a time, served by the
-//     configured http.Handler. Requests carry r.TLS and a TunnelInfo in
-//     their context.
+//   - HTTP/1.1 requests and responses, served in order by the configured
+//     http.Handler. Requests carry r.TLS and a TunnelInfo in their
+//     context. The peer may pipeline requests (Tunnel.RoundTripBatch), so
+//     that several travel in one Response and their responses in one
+//     Request.
 //   - When a round has waited RoundBudget for the handler, the server
 //     sends an empty Request. The peer replies with an empty Response,
 //     or with data if it has some. Empty Requests and Responses are ACKs

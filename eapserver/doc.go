@@ -6,9 +6,10 @@
 // second. A device with an LDevID, or any stock supplicant such as
 // wpa_supplicant and eapol_test, runs EAP-TLS. A pledge without a domain
 // certificate replies to the EAP-TLS Request with a Nak that lists EAP-EST, and
-// the conversation switches to it, at the cost of one round trip. The
-// identity is not used to choose, because supplicants send free-form
-// identities.
+// the conversation switches to it, at the cost of one round trip. By
+// default the identity is not used to choose, because supplicants send
+// free-form identities. Config.ESTRealms opts NAI realms into EAP-EST
+// first, which saves that round trip for pledges that use them.
 //
 // Inside an EAP-EST tunnel the registrar's http.Handler serves the BRSKI and
 // EST routes with one registrar session per tunnel, so that simpleenroll

@@ -85,6 +85,14 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with a function that changes the registrar options.
 func newEnvWith(t *testing.T, configure func(*registrar.Options)) *env {
 	t.Helper()
+	return newEnvServer(t, configure, nil)
+}
+
+// newEnvServer is newEnvWith with a hook that adjusts the eapserver
+// configuration too.
+func newEnvServer(t *testing.T, configure func(*registrar.Options),
+	configureServer func(*eapserver.Config)) *env {
+	t.Helper()
 	e := &env{t: t}
 	dir := t.TempDir()
 	ts := startMASA(t, dir, e)
@@ -119,9 +127,13 @@ func newEnvWith(t *testing.T, configure func(*registrar.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := eapserver.New(eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(),
+	cfg := eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(),
 		PledgeCAs: []*x509.Certificate{e.factory.CA}, DomainCAs: []*x509.Certificate{ca.Cert},
-		Store: e.st.DB, Policy: pol, OnResult: e.record})
+		Store: e.st.DB, Policy: pol, OnResult: e.record}
+	if configureServer != nil {
+		configureServer(&cfg)
+	}
+	srv, err := eapserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/brski-eap/brski/eap"
@@ -59,6 +61,14 @@ type Config struct {
 	// That keeps the server flight in one fragment at Framed-MTU 1400.
 	// EAP-TLS always sends the whole chain.
 	ESTFullChain bool
+	// ESTRealms lists NAI realms (RFC 7542) whose identities are offered
+	// EAP-EST before EAP-TLS. A pledge whose Identity Response carries
+	// such a realm, as "SN-1234@pledges.example", then needs no Nak, which
+	// saves a round trip. A supplicant of such a realm that wants EAP-TLS
+	// pays that round trip instead, with a Nak to EAP-EST. Realms match
+	// without regard to case, as DNS names do. Empty (the default) offers
+	// EAP-TLS first to every identity, so stock supplicants work unchanged.
+	ESTRealms []string
 	// FragmentSize is the TLS data per EAP Request of both methods.
 	// Default eapest.DefaultFragmentSize; Framed-MTU lowers it.
 	FragmentSize int
@@ -173,9 +183,26 @@ func (s *Server) Sessions() *radius.Sessions { return s.sessions }
 // ESTType returns the EAP-EST method type in use.
 func (s *Server) ESTType() eap.MethodType { return s.est.Type() }
 
-// methods is the eap.MethodSelector: EAP-TLS first, then EAP-EST.
-func (s *Server) methods(context.Context, string) ([]eap.Method, error) {
+// methods is the eap.MethodSelector: EAP-TLS first, then EAP-EST, unless
+// the identity's realm is one of Config.ESTRealms.
+func (s *Server) methods(_ context.Context, identity string) ([]eap.Method, error) {
+	if s.estFirst(identity) {
+		return []eap.Method{s.est.NewMethod(), s.tls.NewMethod()}, nil
+	}
 	return []eap.Method{s.tls.NewMethod(), s.est.NewMethod()}, nil
+}
+
+// estFirst reports whether identity is an NAI whose realm, the part after
+// the last "@" (RFC 7542), is one of Config.ESTRealms.
+func (s *Server) estFirst(identity string) bool {
+	at := strings.LastIndexByte(identity, '@')
+	if at < 0 {
+		return false
+	}
+	realm := identity[at+1:]
+	return slices.ContainsFunc(s.cfg.ESTRealms, func(r string) bool {
+		return r != "" && strings.EqualFold(r, realm)
+	})
 }
 
 func certPool(certs []*x509.Certificate) *x509.CertPool {

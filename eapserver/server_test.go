@@ -54,15 +54,16 @@ func (e *env) bootstrapWithin(serial, mac string, maxTrips int) enrolled {
 	}
 	e.checkAccept(nas, pr.MSK)
 	e.t.Logf("EAP-EST bootstrap: %d RADIUS round trips", nas.RoundTrips())
-	// The bound is exact at Framed-MTU 1400: Identity, the Nak, two
-	// handshake rounds (the server flight without the domain CA fits one
-	// fragment), three for the voucher request and voucher of about 2 kB
-	// each, one for the pipelined cacerts, csrattrs and voucher_status,
-	// two for simpleenroll, whose response exceeds one fragment, one for
-	// enrollstatus and one for close_notify. The peer holds each Response
-	// until the pledge writes, so no idle poll is counted unless a step
-	// takes longer than eapest.DefaultPeerHold or the MASA longer than
-	// the round budget.
+	// At Framed-MTU 1400 the rounds are: Identity, the Nak, two for the
+	// handshake (the server flight without the domain CA fits one
+	// fragment), three for the voucher request and the voucher of about
+	// 2 kB each, one for the pipelined cacerts, csrattrs and
+	// voucher_status, one or two for simpleenroll, whose response is
+	// close to one fragment and varies with the certificate sizes, one
+	// for enrollstatus and one for close_notify. The peer holds each
+	// Response until the pledge writes, so no idle poll is counted unless
+	// a step takes longer than eapest.DefaultPeerHold or the MASA longer
+	// than the round budget.
 	if nas.RoundTrips() > maxTrips {
 		e.t.Errorf("EAP-EST bootstrap took %d round trips, want at most %d",
 			nas.RoundTrips(), maxTrips)
