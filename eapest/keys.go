@@ -157,4 +157,8 @@ func applyTunnelRules(c *tls.Config) {
 	}
 	c.CurvePreferences = curves
 	c.Renegotiation = tls.RenegotiateNever
+	// Small first records help a TCP receiver start decoding early. EAP
+	// reassembles a whole message before TLS reads it, so they would only
+	// add 22 octets of record overhead each.
+	c.DynamicRecordSizingDisabled = true
 }
