@@ -39,6 +39,12 @@ func peerError(status int, format string, args ...any) *httpError {
 	return &httpError{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
+// peerFailure returns an error whose short message the peer sees, while
+// cause, which may name packages, files or URLs, goes only to the log.
+func peerFailure(status int, cause error, format string, args ...any) *httpError {
+	return &httpError{Status: status, Message: fmt.Sprintf(format, args...), Cause: cause}
+}
+
 // internalError hides cause from the peer, who gets "internal error".
 func internalError(cause error) *httpError {
 	return &httpError{Status: http.StatusInternalServerError, Message: "internal error",

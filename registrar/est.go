@@ -1,6 +1,8 @@
 package registrar
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/brski-eap/brski/devid"
 )
@@ -46,12 +49,19 @@ func (r *Registrar) csrAttrs(w http.ResponseWriter, req *http.Request, rl *Reque
 // LDevID is the serialNumber of the IDevID and the commonName of the CSR.
 // A CSR without serialNumber is accepted and gets the IDevID's; a CSR with
 // a different one is rejected.
+//
+// One voucher exchange allows one enrollment: a second simpleenroll in the
+// session gets 403, and the pledge renews with simplereenroll instead. A
+// CSR that reuses the key of the TLS client certificate (the IDevID) is
+// rejected, because the LDevID needs its own key.
 func (r *Registrar) simpleEnroll(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
-	g := sessionFrom(req.Context()).grant()
-	if g == nil {
-		return peerError(http.StatusForbidden, "no successful voucher exchange in this "+
-			"session; POST %s first in the same TLS connection", PathRequestVoucher)
+	s := sessionFrom(req.Context())
+	g, err := s.claimGrant()
+	if err != nil {
+		return err
 	}
+	enrolled := false
+	defer func() { s.releaseGrant(g, enrolled) }()
 	rl.PeerSerial = g.Serial
 	csr, err := readCSR(req)
 	if err != nil {
@@ -60,14 +70,56 @@ func (r *Registrar) simpleEnroll(w http.ResponseWriter, req *http.Request, rl *R
 	if err := checkCSRSerial(csr, g.Serial); err != nil {
 		return err
 	}
+	if p := r.peer(req); p.Cert != nil && samePublicKey(p.Cert.PublicKey, csr.PublicKey) {
+		return peerError(http.StatusBadRequest, "the CSR reuses the key of the TLS client "+
+			"certificate; generate a new key pair for the LDevID")
+	}
 	subject := pkix.Name{CommonName: csr.Subject.CommonName, SerialNumber: g.Serial}
 	cert, err := r.issueLDevID(req, csr, subject, issued{device: g.Serial,
 		idevid: g.Fingerprint, decision: g.DecisionID})
 	if err != nil {
 		return err
 	}
+	enrolled = true
 	return r.writeIssued(w, cert)
 }
+
+// claimGrant returns the session's enrollment grant and marks it in use.
+// It fails when there is no grant, when the grant already enrolled, or
+// while another simpleenroll of the session uses it.
+func (s *session) claimGrant() (*enrollGrant, error) {
+	noGrant := peerError(http.StatusForbidden, "no successful voucher exchange in this "+
+		"session; POST %s first in the same TLS connection", PathRequestVoucher)
+	if s == nil {
+		return nil, noGrant
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.enroll
+	switch {
+	case g == nil:
+		return nil, noGrant
+	case g.enrolled:
+		return nil, peerError(http.StatusForbidden, "this voucher exchange already "+
+			"enrolled an LDevID; renew it with %s and the LDevID as TLS client "+
+			"certificate, or send a new voucher request", PathSimpleReenroll)
+	case g.enrolling:
+		return nil, peerError(http.StatusConflict, "another simpleenroll of this session "+
+			"is in progress; wait for its response")
+	}
+	g.enrolling = true
+	return g, nil
+}
+
+// releaseGrant ends the use of g that claimGrant began. A grant that
+// enrolled stays used up; after a failure the pledge may try again.
+func (s *session) releaseGrant(g *enrollGrant, enrolled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.enrolling = false
+	g.enrolled = g.enrolled || enrolled
+}
+
 
 // simpleReenroll renews an LDevID (RFC 7030, Section 4.2.2). The TLS
 // client must present a valid LDevID of the domain CA that the store
@@ -121,11 +173,13 @@ func readCSR(req *http.Request) (*x509.CertificateRequest, error) {
 	}
 	csr, err := parseCSR(der)
 	if err != nil {
-		return nil, peerError(http.StatusBadRequest, "%v", err)
+		return nil, err
 	}
-	if k, ok := csr.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
-		return nil, peerError(http.StatusBadRequest, "CSR has a %d-bit RSA key; use ECDSA "+
-			"P-256 or RSA of at least %d bits", k.N.BitLen(), minRSABits)
+	if err := checkCSRKey(csr); err != nil {
+		return nil, err
+	}
+	if err := checkCSRSubject(csr); err != nil {
+		return nil, err
 	}
 	return csr, nil
 }
@@ -133,16 +187,59 @@ func readCSR(req *http.Request) (*x509.CertificateRequest, error) {
 // minRSABits is the smallest RSA key that the domain CA certifies.
 const minRSABits = 2048
 
+// maxSubjectValue caps the length of each CSR subject attribute, the
+// ub-common-name and ub-serial-number of RFC 5280, Appendix A.1.
+const maxSubjectValue = 64
+
 // parseCSR parses a DER PKCS #10 request and checks its signature.
 func parseCSR(der []byte) (*x509.CertificateRequest, error) {
 	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, fmt.Errorf("registrar: invalid PKCS #10 CSR: %w", err)
+		return nil, peerFailure(http.StatusBadRequest, err,
+			"the body is not a valid PKCS #10 CSR")
 	}
 	if err := csr.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("registrar: CSR signature is invalid: %w", err)
+		return nil, peerFailure(http.StatusBadRequest, err, "the CSR signature is invalid; "+
+			"sign the CSR with the key it contains")
 	}
 	return csr, nil
+}
+
+// checkCSRKey accepts ECDSA P-256, which csrattrs announces, and P-384,
+// and RSA keys of at least minRSABits.
+func checkCSRKey(csr *x509.CertificateRequest) error {
+	switch k := csr.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() || k.Curve == elliptic.P384() {
+			return nil
+		}
+		return peerError(http.StatusBadRequest, "the CSR has an ECDSA key on curve %s; use "+
+			"P-256 with ecdsa-with-SHA256 as csrattrs announces, or P-384",
+			k.Curve.Params().Name)
+	case *rsa.PublicKey:
+		if k.N.BitLen() >= minRSABits {
+			return nil
+		}
+		return peerError(http.StatusBadRequest, "the CSR has a %d-bit RSA key; use ECDSA "+
+			"P-256 or RSA of at least %d bits", k.N.BitLen(), minRSABits)
+	}
+	return peerError(http.StatusBadRequest, "the CSR has a %s key; use ECDSA P-256 as "+
+		"csrattrs announces", csr.PublicKeyAlgorithm)
+}
+
+// checkCSRSubject rejects subject attributes longer than maxSubjectValue
+// characters.
+func checkCSRSubject(csr *x509.CertificateRequest) error {
+	for _, atv := range csr.Subject.Names {
+		v, ok := atv.Value.(string)
+		if ok && utf8.RuneCountInString(v) <= maxSubjectValue {
+			continue
+		}
+		return peerError(http.StatusBadRequest, "the CSR subject attribute %s is not a "+
+			"string of at most %d characters (RFC 5280, Appendix A.1)", atv.Type,
+			maxSubjectValue)
+	}
+	return nil
 }
 
 func checkCSRSerial(csr *x509.CertificateRequest, serial string) error {

@@ -94,7 +94,7 @@ func checkVoucher(t *testing.T, m *testMASA, p *testPledge, body []byte) *x509.C
 // LDevID.
 func enroll(t *testing.T, p *testPledge) *x509.Certificate {
 	t.Helper()
-	csr := newCSR(t, p.dev.Key, pkix.Name{CommonName: "pledge",
+	csr := newCSR(t, newKey(t), pkix.Name{CommonName: "pledge",
 		SerialNumber: p.dev.SerialNumber})
 	resp, body := p.do(t, http.MethodPost, PathSimpleEnroll, "application/pkcs10", b64(csr))
 	if resp.StatusCode != http.StatusOK {
@@ -205,7 +205,7 @@ func TestIntegrationTwoDomains(t *testing.T) {
 		t.Errorf("domain 2 decision reason %q does not name domain %s", list[0].Reason, first)
 	}
 	resp, body = p2.do(t, http.MethodPost, PathSimpleEnroll, "application/pkcs10",
-		b64(newCSR(t, dev.Key, pkix.Name{})))
+		b64(newCSR(t, newKey(t), pkix.Name{})))
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("enrollment after a reject: status = %d, want 403; body %q",
 			resp.StatusCode, body)

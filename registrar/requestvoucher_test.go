@@ -280,7 +280,7 @@ func TestEnrollOnOtherConnection(t *testing.T) {
 	}
 	// A second TLS connection is a new session without a voucher exchange.
 	p2 := dialPledge(t, addr, dev)
-	csr := newCSR(t, dev.Key, pkix.Name{SerialNumber: "SN-0400"})
+	csr := newCSR(t, newKey(t), pkix.Name{SerialNumber: "SN-0400"})
 	resp, _ = p2.do(t, http.MethodPost, PathSimpleEnroll, "application/pkcs10", b64(csr))
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("enrollment on another connection: status = %d, want 403", resp.StatusCode)

@@ -71,6 +71,9 @@ type enrollGrant struct {
 	DecisionID int64
 	// Outcome is the policy outcome, such as "accept" or "quarantine".
 	Outcome string
+	// enrolling is set while, and enrolled after, simpleenroll used the
+	// grant; one voucher exchange allows one enrollment.
+	enrolling, enrolled bool
 }
 
 // NewSessionContext returns a context for a new session. The EAP-EST layer

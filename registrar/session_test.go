@@ -75,7 +75,7 @@ default {
 				}
 				return
 			}
-			csr := newCSR(t, dev.Key, pkix.Name{SerialNumber: "NAS-1"})
+			csr := newCSR(t, newKey(t), pkix.Name{SerialNumber: "NAS-1"})
 			rec = httptest.NewRecorder()
 			r.ServeHTTP(rec, tunnelRequest(ctx, PathSimpleEnroll, "application/pkcs10",
 				b64(csr), []*x509.Certificate{dev.Certificate}))
@@ -168,7 +168,7 @@ default {
 	if rec.Code != http.StatusForbidden {
 		t.Fatalf("second exchange: status = %d, want 403; body %q", rec.Code, rec.Body)
 	}
-	csr := newCSR(t, dev.Key, pkix.Name{SerialNumber: "NAS-2"})
+	csr := newCSR(t, newKey(t), pkix.Name{SerialNumber: "NAS-2"})
 	rec = httptest.NewRecorder()
 	r.ServeHTTP(rec, tunnelRequest(rejected, PathSimpleEnroll, "application/pkcs10",
 		b64(csr), certs))
