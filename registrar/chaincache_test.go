@@ -12,7 +12,8 @@ import (
 )
 
 // TestChainCache verifies a leaf through an intermediate once, and then
-// asks again without the intermediate: only a cache hit can succeed then.
+// verifies it again without the intermediate, which only a cache hit
+// passes.
 func TestChainCache(t *testing.T) {
 	root := newTestCA(t, "root")
 	inter := newSubCA(t, "intermediate", root)
@@ -85,10 +86,12 @@ func TestChainCacheEvictsLeastRecent(t *testing.T) {
 		Intermediates: chainPool([]*x509.Certificate{inter.cert}),
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
 	alone := x509.VerifyOptions{Roots: roots, KeyUsages: withInter.KeyUsages}
+
 	var leaves []*x509.Certificate
 	for _, sn := range []string{"A", "B", "C"} {
 		leaves = append(leaves, inter.issue(t, newKey(t), sn, x509.ExtKeyUsageClientAuth))
 	}
+
 	c := newChainCache(2, time.Minute)
 	for _, leaf := range leaves[:2] {
 		if _, err := c.verify(leaf, withInter); err != nil {
@@ -105,6 +108,7 @@ func TestChainCacheEvictsLeastRecent(t *testing.T) {
 	if got := c.len(); got != 2 {
 		t.Errorf("cached chains = %d, want 2", got)
 	}
+
 	for i, wantHit := range []bool{true, false, true} {
 		_, err := c.verify(leaves[i], alone)
 		if gotHit := err == nil; gotHit != wantHit {
