@@ -113,10 +113,52 @@ func TestRoundTripBatchRejects(t *testing.T) {
 type countingTransport struct {
 	tr        Transport
 	exchanges atomic.Int32
+	// sent, when not nil, receives every Response before it is relayed.
+	sent chan []byte
 }
 
 func (c *countingTransport) Exchange(ctx context.Context, resp []byte) ([]byte, error) {
+	if c.sent != nil {
+		c.sent <- resp
+	}
 	req, err := c.tr.Exchange(ctx, resp)
 	c.exchanges.Add(1)
 	return req, err
+}
+
+// TestESTNoIdleRoundAfterHandshake checks that the peer holds its Response
+// after the protected success indication until the first request, so the
+// server sends no empty Request in between.
+func TestESTNoIdleRoundAfterHandshake(t *testing.T) {
+	p := newPKI(t)
+	s := newESTSetup(t, p, TypeEST, http.HandlerFunc(echoHandler), 0)
+	tr := &countingTransport{tr: s.tr, sent: make(chan []byte, 16)}
+	tun, err := Dial(context.Background(), tr, PeerConfig{
+		Identity: "pledge-1", TLS: ProvisionalTLSConfig(p.client), Hold: time.Minute,
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	// The start, the Identity, the ClientHello and the client flight.
+	for range 4 {
+		<-tr.sent
+	}
+	// A peer that does not hold sends its ACK of the success indication at
+	// once. One that holds sends nothing until the request below.
+	select {
+	case resp := <-tr.sent:
+		t.Fatalf("peer sent a %d-byte Response before the first request", len(resp))
+	case <-time.After(100 * time.Millisecond):
+	}
+	req, _ := http.NewRequest("GET", "https://registrar/.well-known/est/cacerts", nil)
+	if _, err := tun.RoundTrip(req); err != nil {
+		t.Fatalf("RoundTrip: %v", err)
+	}
+	if _, err := tun.Close(context.Background()); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	// Then the request and close_notify.
+	if got := tr.exchanges.Load(); got != 6 {
+		t.Errorf("tunnel took %d exchanges, want 6", got)
+	}
 }
