@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/brski-eap/brski/internal/hclcheck"
 	"github.com/brski-eap/brski/voucher"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -124,7 +126,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig parses the HCL configuration src that was read from filename.
 func ParseConfig(src []byte, filename string) (*Config, error) {
-	file, diags := hclparse.NewParser().ParseHCL(src, filename)
+	file, diags := hclcheck.ParseHCL(hclparse.NewParser(), src, filename)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -163,9 +165,10 @@ func errorAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 func (raw *hclConfig) validate(cfg *Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if raw.Listen != "" {
-		if _, _, err := net.SplitHostPort(raw.Listen); err != nil {
+		_, port, err := net.SplitHostPort(raw.Listen)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
 			diags = append(diags, errorAt(raw.ListenRange, "Invalid listen address",
-				fmt.Sprintf("listen %q is not host:port: %v.", raw.Listen, err)))
+				fmt.Sprintf("listen %q must be host:port with a port 1-65535.", raw.Listen)))
 		}
 	}
 	if raw.FactoryDir == "" {

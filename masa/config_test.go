@@ -132,3 +132,16 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestParseConfigListenPort(t *testing.T) {
+	for _, listen := range []string{"127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:https"} {
+		t.Run(listen, func(t *testing.T) {
+			src := "listen = \"" + listen + "\"\nfactory_dir = \"f\"\ndata_dir = \"d\"\n"
+			_, err := ParseConfig([]byte(src), "masa.hcl")
+			var diags hcl.Diagnostics
+			if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Subject.Start.Line != 1 {
+				t.Fatalf("ParseConfig: %v; want one error at line 1", err)
+			}
+		})
+	}
+}

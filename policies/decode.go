@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/brski-eap/brski/internal/hclcheck"
 )
 
 // BodySchema lists the top-level blocks of a policy: rule blocks, each
@@ -67,9 +69,9 @@ func LoadFiles(paths ...string) (*Policy, error) {
 		var file *hcl.File
 		var fileDiags hcl.Diagnostics
 		if strings.EqualFold(filepath.Ext(path), ".json") {
-			file, fileDiags = parser.ParseJSONFile(path)
+			file, fileDiags = hclcheck.ParseJSONFile(parser, path)
 		} else {
-			file, fileDiags = parser.ParseHCLFile(path)
+			file, fileDiags = hclcheck.ParseHCLFile(parser, path)
 		}
 		diags = append(diags, fileDiags...)
 		if file != nil && !fileDiags.HasErrors() {

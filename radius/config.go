@@ -10,7 +10,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/brski-eap/brski/internal/hclcheck"
 )
 
 // ClientConfig is one client block of the HCL configuration:
@@ -83,7 +85,7 @@ type clientsFile struct {
 // ParseClientsHCL decodes client blocks from HCL source. filename is used in
 // error messages only.
 func ParseClientsHCL(src []byte, filename string) ([]ClientConfig, error) {
-	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	f, diags := hclcheck.ParseHCL(hclparse.NewParser(), src, filename)
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("radius: parse clients: %w", diags)
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
+	"github.com/brski-eap/brski/internal/hclcheck"
 	"github.com/brski-eap/brski/policies"
 )
 
@@ -57,6 +60,7 @@ type Config struct {
 	Remain hcl.Body `hcl:",remain"`
 
 	ListenRange         hcl.Range `hcl:"listen,attr_range"`
+	HostnamesRange      hcl.Range `hcl:"hostnames,attr_range"`
 	VoucherWaitRange    hcl.Range `hcl:"voucher_wait,attr_range"`
 	RetryAfterRange     hcl.Range `hcl:"retry_after,attr_range"`
 	PendingTTLRange     hcl.Range `hcl:"pending_ttl,attr_range"`
@@ -162,16 +166,18 @@ func ParseConfig(path string, src []byte) (*Config, error) {
 	var diags hcl.Diagnostics
 	switch {
 	case src == nil:
-		f, diags = p.ParseHCLFile(path)
+		f, diags = hclcheck.ParseHCLFile(p, path)
 	default:
-		f, diags = p.ParseHCL(src, path)
+		f, diags = hclcheck.ParseHCL(p, src, path)
 	}
 	if diags.HasErrors() {
 		return nil, &ConfigError{Diagnostics: diags}
 	}
 	cfg := &Config{Filename: path}
 	if diags := gohcl.DecodeBody(f.Body, nil, cfg); diags.HasErrors() {
-		return nil, &ConfigError{Diagnostics: diags}
+		// The attributes that failed keep their zero value, which Validate
+		// accepts, so the other problems are reported as well.
+		return nil, &ConfigError{Diagnostics: append(diags, cfg.Validate()...)}
 	}
 	cfg.Filename = path
 	cfg.resolvePaths(filepath.Dir(path))
@@ -238,15 +244,15 @@ func (c *Config) loadPolicy() error {
 }
 
 // Validate checks the values that decoding cannot: durations, the listen
-// address, manufacturer names and URLs. It changes nothing.
+// address, hostnames, manufacturer names and URLs. It changes nothing.
 func (c *Config) Validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			diags = append(diags, errorAt(c.ListenRange,
-				"listen %q is not host:port: %v", c.Listen, err))
+		if err := checkListen(c.Listen); err != nil {
+			diags = append(diags, errorAt(c.ListenRange, "listen %q: %v", c.Listen, err))
 		}
 	}
+	diags = append(diags, c.validateHostnames()...)
 	durations := []struct {
 		name, value string
 		rng         hcl.Range
@@ -260,6 +266,11 @@ func (c *Config) Validate() hcl.Diagnostics {
 		if _, err := parseDuration(d.value); err != nil {
 			diags = append(diags, errorAt(d.rng, "%s: %v", d.name, err))
 		}
+	}
+	if v, err := parseDuration(c.LDevIDValidity); err == nil && v != 0 && v < MinLDevIDValidity {
+		diags = append(diags, errorAt(c.LDevIDValidityRange,
+			"ldevid_validity %q is shorter than the minimum %v", c.LDevIDValidity,
+			MinLDevIDValidity))
 	}
 	seen := map[string]bool{}
 	for _, m := range c.Manufacturers {
@@ -282,6 +293,61 @@ func (c *Config) Validate() hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// MinLDevIDValidity is the shortest ldevid_validity that Validate accepts.
+// A shorter lifetime expires before a device could use its LDevID.
+const MinLDevIDValidity = time.Hour
+
+// checkListen checks that listen is host:port with a port number 1-65535.
+func checkListen(listen string) error {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("not host:port: %w", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not a number 1-65535", port)
+	}
+	return nil
+}
+
+// validateHostnames checks that each hostname is a DNS name or an IP
+// address. An empty list is an error, because the certificate needs a name.
+func (c *Config) validateHostnames() hcl.Diagnostics {
+	if c.HostnamesRange.Filename != "" && len(c.Hostnames) == 0 {
+		return hcl.Diagnostics{errorAt(c.HostnamesRange, "hostnames is empty; name at "+
+			"least one DNS name or IP address, or remove it for the defaults %s",
+			strings.Join(DefaultHostnames(), ", "))}
+	}
+	var diags hcl.Diagnostics
+	for _, h := range c.Hostnames {
+		if _, err := netip.ParseAddr(h); err == nil || validDNSName(h) {
+			continue
+		}
+		diags = append(diags, errorAt(c.HostnamesRange, "hostnames: %q is neither a DNS "+
+			"name nor an IP address", h))
+	}
+	return diags
+}
+
+// validDNSName reports whether name is a DNS name of letters, digits and
+// hyphens in labels of 1-63 characters, as RFC 1123, Section 2.1 allows
+// for host names.
+func validDNSName(name string) bool {
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // parseDuration parses a positive Go duration; "" is zero, the default.

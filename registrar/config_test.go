@@ -80,6 +80,16 @@ func TestParseConfigErrors(t *testing.T) {
 		{"policy twice", "policy_files = [\"p.hcl\"]\n" + minimalPolicy, 1, "policy_files"},
 		{"unknown attribute", "colour = \"blue\"\n" + minimalPolicy, 1, "colour"},
 		{"no policy", "listen = \"127.0.0.1:1\"\n", 0, "default"},
+		{"port out of range", "listen = \"127.0.0.1:99999\"\n" + minimalPolicy, 1, "1-65535"},
+		{"port zero", "listen = \"127.0.0.1:0\"\n" + minimalPolicy, 1, "1-65535"},
+		{"empty hostnames", "hostnames = []\n" + minimalPolicy, 1, "hostnames is empty"},
+		{"bad hostname", "hostnames = [\"ok.example\", \"exa mple\"]\n" + minimalPolicy, 1,
+			`"exa mple"`},
+		{"wildcard hostname", "hostnames = [\"*.*\"]\n" + minimalPolicy, 1, `"*.*"`},
+		{"short validity", "ldevid_validity = \"1ns\"\n" + minimalPolicy, 1, "minimum"},
+		{"decode and validate errors", "voucher_wait = \"-5s\"\nmasa_client {\n" +
+			"  max_attempts = 99999999999999999999999\n}\n" + minimalPolicy, 3, "voucher_wait"},
+		{"deep nesting", "x = " + strings.Repeat("[", 60000) + "\n", 1, "nesting"},
 		{"bad max attempts", "masa_client {\n  max_attempts = -1\n}\n" + minimalPolicy, 1,
 			"max_attempts"},
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/brski-eap/brski/authenticator"
 	"github.com/brski-eap/brski/authenticator/pae"
+	"github.com/brski-eap/brski/internal/hclcheck"
 )
 
 func init() {
@@ -75,7 +76,7 @@ func runAuthenticator(args []string, stdout, stderr io.Writer) error {
 // loadAuthenticatorConfig parses and validates the file and reads the
 // secret files, which are relative to the file's directory.
 func loadAuthenticatorConfig(path string) (*authenticator.Setup, error) {
-	file, diags := hclparse.NewParser().ParseHCLFile(path)
+	file, diags := hclcheck.ParseHCLFile(hclparse.NewParser(), path)
 	if diags.HasErrors() {
 		return nil, diags
 	}

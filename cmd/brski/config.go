@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/brski-eap/brski/internal/hclcheck"
 	"github.com/brski-eap/brski/policies"
 )
 
@@ -32,6 +33,11 @@ type configKind struct {
 	// contain, such as policy rules inside a registrar file. A file that
 	// matches both kinds is then of this kind.
 	Embeds []string
+
+	// SharedMarkers are names that this kind shares with other kinds, such
+	// as listen. They identify a file of this kind when no kind other than
+	// the embedded ones matches by Markers.
+	SharedMarkers []string
 
 	// Check validates a parsed file without starting anything and returns
 	// every problem.
@@ -108,9 +114,9 @@ func checkConfigFile(path, kindName string, stdout, stderr io.Writer) bool {
 	var diags hcl.Diagnostics
 	isJSON := strings.EqualFold(filepath.Ext(path), ".json")
 	if isJSON {
-		file, diags = parser.ParseJSONFile(path)
+		file, diags = hclcheck.ParseJSONFile(parser, path)
 	} else {
-		file, diags = parser.ParseHCLFile(path)
+		file, diags = hclcheck.ParseHCLFile(parser, path)
 	}
 	if !diags.HasErrors() {
 		kind, err := resolveConfigKind(file, isJSON, kindName)
@@ -145,13 +151,7 @@ func resolveConfigKind(file *hcl.File, isJSON bool, kindName string) (configKind
 		return configKinds[kindName], nil
 	}
 	names := topLevelNames(file, isJSON)
-	var matches []configKind
-	for _, name := range configKindNames() {
-		k := configKinds[name]
-		if slices.ContainsFunc(k.Markers, func(m string) bool { return slices.Contains(names, m) }) {
-			matches = append(matches, k)
-		}
-	}
+	matches := matchConfigKinds(names)
 	// Drop the kinds that another match embeds.
 	var outer []configKind
 	for _, k := range matches {
@@ -176,6 +176,44 @@ func resolveConfigKind(file *hcl.File, isJSON bool, kindName string) (configKind
 	}
 	return configKind{}, fmt.Errorf("the top-level names fit the kinds %s; pass --kind "+
 		"with one of them", strings.Join(kinds, ", "))
+}
+
+// matchConfigKinds returns the kinds that names fit, by Markers or by
+// SharedMarkers.
+func matchConfigKinds(names []string) []configKind {
+	hasAny := func(markers []string) bool {
+		return slices.ContainsFunc(markers, func(m string) bool { return slices.Contains(names, m) })
+	}
+	var strong []configKind
+	for _, name := range configKindNames() {
+		if k := configKinds[name]; hasAny(k.Markers) {
+			strong = append(strong, k)
+		}
+	}
+	matches := slices.Clone(strong)
+	for _, name := range configKindNames() {
+		k := configKinds[name]
+		if hasAny(k.Markers) || !hasAny(k.SharedMarkers) {
+			continue
+		}
+		foreign := slices.ContainsFunc(strong, func(o configKind) bool {
+			return !slices.Contains(k.Embeds, o.Name)
+		})
+		if !foreign {
+			matches = append(matches, k)
+		}
+	}
+	return matches
+}
+
+// attributeRange returns the range of the top-level attribute name in
+// file, or nil when the file has no such attribute.
+func attributeRange(file *hcl.File, name string) *hcl.Range {
+	attrs, _ := file.Body.JustAttributes()
+	if a, ok := attrs[name]; ok {
+		return a.Range.Ptr()
+	}
+	return nil
 }
 
 // topLevelNames returns the block types and attribute names at the top of

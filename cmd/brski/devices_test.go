@@ -121,7 +121,7 @@ func TestConfigCheck(t *testing.T) {
 	bad := writeDevicesTestFile(t, dir, "bad.hcl", "rule \"lab\" {\n  outcome = \"accept\"\n"+
 		"  vlan = 5000\n}\nrule \"x\" {\n  outcome = \"maybe\"\n}\n")
 	syntax := writeDevicesTestFile(t, dir, "syntax.hcl", "rule \"r\" {\n")
-	unknown := writeDevicesTestFile(t, dir, "unknown.hcl", "listen = \"127.0.0.1:0\"\n")
+	unknown := writeDevicesTestFile(t, dir, "unknown.hcl", "colour = \"blue\"\n")
 	jsonPolicy := writeDevicesTestFile(t, dir, "policy.json",
 		`{"rule": {"r": {"outcome": "accept"}}, "default": {"outcome": "reject"}}`)
 

@@ -34,13 +34,18 @@ func init() {
 // checkMASAConfig decodes a MASA file and reads the owner CA files that it
 // names, as "brski masa" would at startup.
 func checkMASAConfig(path string, file *hcl.File) hcl.Diagnostics {
-	_, err := masa.ParseConfig(file.Bytes, path)
+	cfg, err := masa.ParseConfig(file.Bytes, path)
 	var diags hcl.Diagnostics
 	switch {
 	case errors.As(err, &diags):
 		return diags
 	case err != nil:
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error()}}
+	}
+	if _, err := masa.OpenFactory(cfg.FactoryDir); err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Subject: attributeRange(file,
+			"factory_dir"), Summary: fmt.Sprintf("factory_dir %q: %v; create the factory "+
+			"with \"brski factory init\"", cfg.FactoryDir, err)}}
 	}
 	return nil
 }

@@ -32,8 +32,9 @@ func init() {
 		Markers: []string{"manufacturer", "masa_client", "domain_ca", "registrar_cert",
 			"voucher_wait", "retry_after", "pending_ttl", "ldevid_validity", "policy_files",
 			"hostnames"},
-		Embeds: []string{"policy"},
-		Check:  checkRegistrarConfig,
+		Embeds:        []string{"policy"},
+		SharedMarkers: []string{"listen", "data_dir"},
+		Check:         checkRegistrarConfig,
 	})
 }
 

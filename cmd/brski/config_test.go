@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigLoadersRejectDeepNesting(t *testing.T) {
+	dir := t.TempDir()
+	deep := writeDevicesTestFile(t, dir, "deep.hcl",
+		"x = "+strings.Repeat("[", 60000)+strings.Repeat("]", 60000)+"\n")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"config check", []string{"config", "check", deep}},
+		{"registrar", []string{"registrar", "--config", deep}},
+		{"masa", []string{"masa", "--config", deep}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runBrski(tt.args...)
+			if code != 1 || !strings.Contains(stderr, deep+":1,") ||
+				!strings.Contains(stderr, "nesting is deeper than") {
+				t.Errorf("exit %d, stderr %q; want 1 and the nesting error at %s:1", code,
+					stderr, deep)
+			}
+		})
+	}
+}
+
+func TestConfigCheckDetectsRegistrar(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name       string
+		src        string
+		wantCode   int
+		wantStderr string
+	}{
+		{"listen with policy", "listen = \"127.0.0.1:18444\"\ndata_dir = \"d\"\n" +
+			"default {\n  outcome = \"reject\"\n}\n", 0, ""},
+		{"listen only", "listen = \"127.0.0.1:18444\"\ndata_dir = \"d\"\n", 1,
+			"no default block"},
+		{"bad port", "listen = \"127.0.0.1:99999\"\ndefault {\n  outcome = \"reject\"\n}\n",
+			1, `:1,1: listen "127.0.0.1:99999": port "99999" is not a number 1-65535`},
+		{"masa missing factory", "listen = \"127.0.0.1:9443\"\nfactory_dir = \"none\"\n" +
+			"data_dir = \"d\"\n", 1, `:2,1: factory_dir "`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeDevicesTestFile(t, dir, "c.hcl", tt.src)
+			code, stdout, stderr := runBrski("config", "check", path)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stdout %q, stderr %q", code, tt.wantCode, stdout,
+					stderr)
+			}
+			if tt.wantStderr != "" && !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
