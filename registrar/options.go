@@ -43,6 +43,15 @@ type Options struct {
 	// LDevIDValidity is the lifetime of issued LDevIDs. Default one year,
 	// capped at the domain CA's own expiry.
 	LDevIDValidity time.Duration
+	// ReadTimeout bounds reading one request, headers and body, for the
+	// http.Server that ServerTimeouts configures. Default 30 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time from the end of the request headers to
+	// the end of the response. It must exceed ReadTimeout plus
+	// VoucherWait, so that the 400 for a stalled body and a voucher that
+	// arrives at the end of VoucherWait still reach the client. Default
+	// ReadTimeout + VoucherWait + 30 s.
+	WriteTimeout time.Duration
 
 	// OnRequest, when set, receives one summary per request.
 	OnRequest func(RequestLog)

@@ -33,6 +33,10 @@ const (
 	DefaultRetryAfter     = 5 * time.Second
 	DefaultLDevIDValidity = 365 * 24 * time.Hour
 	DefaultPendingTTL     = 10 * time.Minute
+	DefaultReadTimeout    = 30 * time.Second
+	// DefaultWriteMargin is what the default WriteTimeout adds to
+	// ReadTimeout and VoucherWait.
+	DefaultWriteMargin = 30 * time.Second
 )
 
 // Registrar serves the BRSKI and EST routes. Create it with New.
@@ -69,6 +73,17 @@ func New(opts Options) (*Registrar, error) {
 	}
 	if opts.PendingTTL <= 0 {
 		opts.PendingTTL = DefaultPendingTTL
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = opts.ReadTimeout + opts.VoucherWait + DefaultWriteMargin
+	}
+	if opts.WriteTimeout <= opts.ReadTimeout+opts.VoucherWait {
+		return nil, fmt.Errorf("registrar: write timeout %v must exceed the read timeout "+
+			"%v plus the voucher wait %v", opts.WriteTimeout, opts.ReadTimeout,
+			opts.VoucherWait)
 	}
 	r := &Registrar{opts: opts, ca: opts.DomainCA, cert: opts.Cert, domainPool: x509.NewCertPool(),
 		chains: newChainCache(chainCacheSize, chainCacheTTL)}
@@ -124,6 +139,12 @@ func methodNotAllowed(allowed string) handlerFunc {
 }
 
 func (r *Registrar) now() time.Time { return r.opts.Now() }
+
+// ServerTimeouts returns Options.ReadTimeout and WriteTimeout with their
+// defaults, for the http.Server that serves the registrar over HTTPS.
+func (r *Registrar) ServerTimeouts() (read, write time.Duration) {
+	return r.opts.ReadTimeout, r.opts.WriteTimeout
+}
 
 // ServeHTTP serves one request.
 func (r *Registrar) ServeHTTP(w http.ResponseWriter, req *http.Request) {

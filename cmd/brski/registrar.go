@@ -143,13 +143,14 @@ func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.O
 		"registrar_cert_sha256", devid.Fingerprint(opts.Cert.Leaf()),
 		"manufacturers", strings.Join(names, ","),
 		"rules", strings.Join(cfg.Policy.RuleNames(), ","))
+	readTimeout, writeTimeout := r.ServerTimeouts()
 	srv := &http.Server{
 		Handler:           r,
 		TLSConfig:         r.TLSConfig(),
 		ConnContext:       r.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
