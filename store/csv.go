@@ -1,12 +1,15 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxImportRows bounds one CSV import, so a wrong file cannot fill memory.
@@ -29,12 +32,17 @@ func (e *ImportError) Unwrap() error { return e.Err }
 // ParseExpectedDevicesCSV reads devices from CSV rows of
 // "serial,manufacturer,tags", where tags are separated by ';' and the last
 // two fields may be left out. A first row that starts with "serial" is a
-// header and is skipped, and so are empty lines and lines starting with
-// '#'. A bad row gives an *ImportError with its line number.
+// header and is skipped, and so are empty lines and lines whose first
+// field starts with '#' after leading spaces. A UTF-8 byte order mark at
+// the start is skipped. A bad row gives an *ImportError with its line
+// number.
 func ParseExpectedDevicesCSV(r io.Reader) ([]ExpectedDevice, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(len(utf8BOM)); err == nil && string(bom) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
-	cr.Comment = '#'
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
 	var devices []ExpectedDevice
@@ -53,6 +61,9 @@ func ParseExpectedDevicesCSV(r io.Reader) ([]ExpectedDevice, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if first && strings.EqualFold(strings.TrimSpace(record[0]), "serial") {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(record[0]), "#") {
 			continue
 		}
 		d, err := parseDeviceRecord(record)
@@ -88,10 +99,52 @@ func parseDeviceRecord(record []string) (ExpectedDevice, error) {
 			}
 		}
 	}
+	if err := checkRecordText(d); err != nil {
+		return ExpectedDevice{}, err
+	}
 	if err := d.validate(); err != nil {
 		return ExpectedDevice{}, err
 	}
 	return d, nil
+}
+
+// utf8BOM is the byte order mark that spreadsheet programs write at the
+// start of a UTF-8 CSV export.
+const utf8BOM = "\uFEFF"
+
+// maxQuotedValue is the longest prefix of a bad value that an error quotes.
+const maxQuotedValue = 64
+
+// checkRecordText rejects fields that are not UTF-8 and values that are too
+// long, and quotes at most maxQuotedValue bytes of the value.
+func checkRecordText(d ExpectedDevice) error {
+	fields := map[string][]string{"serial": {d.Serial}, "manufacturer": {d.Manufacturer},
+		"tag": d.Tags}
+	for _, name := range []string{"serial", "manufacturer", "tag"} {
+		for _, f := range fields[name] {
+			if !utf8.ValidString(f) {
+				return fmt.Errorf("%s %s is not valid UTF-8", name, quoteValue(f))
+			}
+		}
+	}
+	if len(d.Serial) > maxSerialLength {
+		return fmt.Errorf("serial %s is longer than %d bytes", quoteValue(d.Serial),
+			maxSerialLength)
+	}
+	for _, tag := range d.Tags {
+		if len(tag) > maxTagLength {
+			return fmt.Errorf("tag %s is longer than %d bytes", quoteValue(tag), maxTagLength)
+		}
+	}
+	return nil
+}
+
+// quoteValue quotes s, cut to maxQuotedValue bytes with "..." appended.
+func quoteValue(s string) string {
+	if len(s) <= maxQuotedValue {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuotedValue]) + "..."
 }
 
 // ImportExpectedDevices parses CSV as ParseExpectedDevicesCSV does and

@@ -17,7 +17,8 @@ func TestParseExpectedDevicesCSV(t *testing.T) {
 		"\n" +
 		"B-2\n" +
 		"C-3, printco , ; floor-2 ;\n" +
-		"\"D,4\",acme,\n"
+		"\"D,4\",acme,\n" +
+		"  #indented comment\n"
 	got, err := ParseExpectedDevicesCSV(strings.NewReader(src))
 	if err != nil {
 		t.Fatalf("ParseExpectedDevicesCSV: %v", err)
@@ -46,6 +47,9 @@ func TestParseExpectedDevicesCSVErrors(t *testing.T) {
 		{"unterminated quote", "A-1\n\"B-2\n", 2},
 		{"control character", "A-1\nB\x01\n", 2},
 		{"header not first", "A-1\nserial,manufacturer,tags\nserial\n", 3},
+		{"invalid UTF-8 serial", "A-1\n\xff\xfe\n", 2},
+		{"invalid UTF-8 manufacturer", "A-1,\xff\n", 1},
+		{"invalid UTF-8 tag", "A-1,acme,ok;\xff\n", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,4 +114,28 @@ func FuzzParseExpectedDevicesCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseExpectedDevicesCSVByteOrderMark(t *testing.T) {
+	got, err := ParseExpectedDevicesCSV(strings.NewReader("\uFEFFserial,manufacturer,tags\nA-1\n"))
+	if err != nil {
+		t.Fatalf("ParseExpectedDevicesCSV: %v", err)
+	}
+	if diff := cmp.Diff([]ExpectedDevice{{Serial: "A-1"}}, got); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseExpectedDevicesCSVQuotesShort(t *testing.T) {
+	long := strings.Repeat("S", 100000)
+	_, err := ParseExpectedDevicesCSV(strings.NewReader(long + "\n"))
+	if err == nil {
+		t.Fatal("ParseExpectedDevicesCSV accepted a 100000-byte serial")
+	}
+	if n := len(err.Error()); n > 200 {
+		t.Errorf("error is %d bytes long; want the value cut to %d bytes", n, maxQuotedValue)
+	}
+	if !strings.Contains(err.Error(), "...") {
+		t.Errorf("error %q does not mark the cut", err)
+	}
 }

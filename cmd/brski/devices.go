@@ -226,6 +226,14 @@ func runDevicesImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %d devices from %s\n", n, path)
+	fmt.Fprintf(stdout, "imported %d %s from %s\n", n, plural(n, "device"), path)
 	return nil
+}
+
+// plural returns noun, with an "s" unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }

@@ -109,6 +109,11 @@ func TestDevicesImport(t *testing.T) {
 	if want := "serial,manufacturer,tags\nA-1,acme,core;lab\nB-2,,\n"; stdout != want {
 		t.Errorf("list after imports = %q; want %q", stdout, want)
 	}
+	one := writeDevicesTestFile(t, dir, "one.csv", "\uFEFFserial\nE-5\n")
+	code, stdout, stderr = runBrski("devices", "import", one, "--store", storePath)
+	if code != 0 || stdout != "imported 1 device from "+one+"\n" {
+		t.Errorf("import one.csv: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 	if code, _, _ := runBrski("devices", "import", "--store", storePath); code != 2 {
 		t.Errorf("import without a file: exit %d; want 2", code)
 	}

@@ -182,7 +182,7 @@ rule "lab-devices" {
 
 default {
   outcome = "reject"
-  reason  = "device is not in the expected-devices list"
+  reason  = "no rule accepted the device"
 }
 `, labRegistrarAddr, registrar.DomainCACertFile, registrar.DomainCAKeyFile,
 		labManufacturer, masa.FactoryCAFile, masa.FactoryCAFile, labRADIUSAddr,
@@ -223,4 +223,6 @@ func printNextSteps(w io.Writer, l *lab) {
 			filepath.Join(l.Dir, "masa-trust.pem"), labRegistrarAddr,
 			filepath.Join(l.Dir, "pledges", l.Serials[0]))
 	}
+	fmt.Fprintln(w, "\nthe expected-devices list, from any directory:")
+	fmt.Fprintf(w, "  brski devices list --data %s\n", filepath.Join(l.Dir, "data"))
 }

@@ -27,6 +27,18 @@ func TestInitLayout(t *testing.T) {
 	if !strings.Contains(stdout, "brski registrar --config") {
 		t.Errorf("init output names no next command:\n%s", stdout)
 	}
+	if want := "brski devices list --data " + filepath.Join(dir, "data"); !strings.Contains(stdout,
+		want) {
+		t.Errorf("init output lacks %q:\n%s", want, stdout)
+	}
+	registrarHCL, err := os.ReadFile(filepath.Join(dir, "registrar.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(registrarHCL), "is not in the expected-devices list") {
+		t.Errorf("the default block blames the expected-devices list for every reject:\n%s",
+			registrarHCL)
+	}
 	files := map[string]os.FileMode{
 		"registrar.hcl":                        0o644,
 		"masa.hcl":                             0o644,
