@@ -59,7 +59,7 @@ func (e *env) bootstrapWithin(serial, mac string, maxTrips int) enrolled {
 	// fragment), three for the voucher request and the voucher of about
 	// 2 kB each, one for the pipelined cacerts, csrattrs and
 	// voucher_status, one for simpleenroll, one for enrollstatus and one
-	// for close_notify. The simpleenroll response is about 30 octets below
+	// for close_notify. The simpleenroll response is about 35 octets below
 	// one fragment here, so larger certificates can add a round. The peer
 	// holds each Response until the pledge writes, so no idle poll is
 	// counted unless a step takes longer than eapest.DefaultPeerHold or
