@@ -58,7 +58,8 @@ type Config struct {
 	// DomainCAs: the pledge gets the domain CA as the voucher's
 	// pinned-domain-cert (RFC 8995, Section 5.6.2), and RFC 8446,
 	// Section 4.4.2 lets a server omit a trust anchor that the peer has.
-	// That keeps the server flight in one fragment at Framed-MTU 1400.
+	// That takes the CA certificate out of the server flight, which then
+	// fits one fragment at Framed-MTU 1400 even with a large domain CA.
 	// EAP-TLS always sends the whole chain.
 	ESTFullChain bool
 	// ESTRealms lists NAI realms (RFC 7542) whose identities are offered
