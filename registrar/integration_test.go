@@ -277,6 +277,9 @@ func TestIntegrationStatusTelemetry(t *testing.T) {
 	m := newTestMASA(t)
 	dev := mintDevice(t, m, "SN-0004")
 	st := newMemStore()
+	// A voucher status without an exchange in the session needs a known
+	// device.
+	st.expected["SN-0004"] = ExpectedDevice{Serial: "SN-0004"}
 	r, _ := testRegistrarFor(t, m, st, Options{})
 	p := dialPledge(t, serveRegistrar(t, r), dev)
 	resp, body := p.do(t, http.MethodPost, PathVoucherStatus, "application/json",

@@ -49,6 +49,7 @@ type Registrar struct {
 	chains        *chainCache
 	mux           *http.ServeMux
 	pending       *pendingTable
+	reports       reportLimiter
 }
 
 // New checks opts and returns a registrar.
