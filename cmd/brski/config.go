@@ -16,6 +16,7 @@ import (
 
 	"github.com/brski-eap/brski/internal/hclcheck"
 	"github.com/brski-eap/brski/policies"
+	"github.com/brski-eap/brski/registrar"
 )
 
 // configKind is a kind of configuration file that "brski config check"
@@ -204,6 +205,48 @@ func matchConfigKinds(names []string) []configKind {
 		}
 	}
 	return matches
+}
+
+// diagnosticsError is a configuration error printed as one problem per
+// line, each with its file and line, and without a package prefix.
+type diagnosticsError struct {
+	diags hcl.Diagnostics
+	err   error
+}
+
+func (e *diagnosticsError) Error() string {
+	var lines []string
+	for _, d := range e.diags {
+		if d.Severity == hcl.DiagError {
+			lines = append(lines, policies.FormatDiagnostic(d))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *diagnosticsError) Unwrap() error { return e.err }
+
+// configDiagnostics returns the diagnostics of a *registrar.ConfigError or
+// a *policies.LoadError in err, or nil for any other error.
+func configDiagnostics(err error) hcl.Diagnostics {
+	var ce *registrar.ConfigError
+	var le *policies.LoadError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Diagnostics
+	case errors.As(err, &le):
+		return le.Diagnostics
+	}
+	return nil
+}
+
+// plainConfigError returns err as a *diagnosticsError when it lists
+// configuration problems, and err itself otherwise.
+func plainConfigError(err error) error {
+	if diags := configDiagnostics(err); diags != nil {
+		return &diagnosticsError{diags: diags, err: err}
+	}
+	return err
 }
 
 // attributeRange returns the range of the top-level attribute name in

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestConfigLoadersRejectDeepNesting(t *testing.T) {
@@ -58,5 +60,20 @@ func TestConfigCheckDetectsRegistrar(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr, tt.wantStderr)
 			}
 		})
+	}
+}
+
+func TestRegistrarConfigErrorsOnePrefix(t *testing.T) {
+	dir := t.TempDir()
+	path := writeDevicesTestFile(t, dir, "r.hcl", "voucher_wait = \"-5s\"\n"+
+		"retry_after = \"0s\"\ndefault {\n  outcome = \"reject\"\n}\n")
+	code, _, stderr := runBrski("registrar", "--config", path)
+	want := "brski registrar: " + path + ":1,1: voucher_wait: the duration must be positive\n" +
+		path + ":2,1: retry_after: the duration must be positive\n"
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if diff := cmp.Diff(want, stderr); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 }

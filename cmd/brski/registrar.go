@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/brski-eap/brski/devid"
-	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/registrar"
 )
 
@@ -42,14 +41,10 @@ func init() {
 // the certificate files that it names.
 func checkRegistrarConfig(path string, file *hcl.File) hcl.Diagnostics {
 	cfg, err := registrar.ParseConfig(path, file.Bytes)
-	var ce *registrar.ConfigError
-	var le *policies.LoadError
-	switch {
-	case errors.As(err, &ce):
-		return ce.Diagnostics
-	case errors.As(err, &le):
-		return le.Diagnostics
-	case err != nil:
+	if diags := configDiagnostics(err); diags != nil {
+		return diags
+	}
+	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error()}}
 	}
 	return append(cfg.CheckFiles(), checkRADIUSBlock(cfg)...)
@@ -110,7 +105,8 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 // embedded default when path is empty.
 func loadRegistrarConfig(path string, logger hclog.Logger) (*registrar.Config, error) {
 	if path != "" {
-		return registrar.LoadConfig(path)
+		cfg, err := registrar.LoadConfig(path)
+		return cfg, plainConfigError(err)
 	}
 	cfg, err := registrar.DefaultConfig()
 	if err != nil {
