@@ -22,6 +22,12 @@ type Migration struct {
 	SQL  string
 }
 
+// maxIdleConns is how many pooled connections stay open between uses.
+// database/sql keeps two by default, so that concurrent handshakes closed
+// and reopened connections, and each new connection opened the file, set
+// its pragmas and prepared its statements again.
+const maxIdleConns = 8
+
 // OpenDB opens or creates the SQLite database at path, enables WAL mode,
 // foreign keys and synchronous=FULL, and applies the migrations that the
 // database has not seen yet. It refuses a database whose schema is newer than
@@ -36,6 +42,7 @@ func OpenDB(ctx context.Context, path string, migrations []Migration) (*sql.DB, 
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	db.SetMaxIdleConns(maxIdleConns)
 	if err := migrate(ctx, db, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)

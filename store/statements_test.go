@@ -62,6 +62,9 @@ func TestConcurrentLookups(t *testing.T) {
 	for err := range errs {
 		t.Errorf("lookup: %v", err)
 	}
+	if got := s.db.Stats().MaxIdleClosed; got != 0 {
+		t.Errorf("connections closed for the idle limit = %d, want 0", got)
+	}
 }
 
 func TestUseAfterClose(t *testing.T) {
