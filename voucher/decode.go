@@ -10,12 +10,32 @@ import (
 // ErrEncoding means DecodeInput found neither DER, PEM nor base64.
 var ErrEncoding = errors.New("voucher: unrecognized encoding")
 
-// DecodeInput accepts DER, PEM (any block type) or base64 in the std or URL
-// alphabet, with or without padding and line breaks, and returns the DER/BER
-// bytes. Input that starts with an ASN.1 SEQUENCE whose length covers all of
-// it is returned unchanged. For PEM, the first block is returned.
+// PEMTypeError is the error of DecodeInput for PEM input without a CMS or
+// PKCS7 block, such as a certificate.
+type PEMTypeError struct {
+	// Type is the type of the first PEM block, such as "CERTIFICATE".
+	Type string
+}
+
+// Error names the block type and the expected ones.
+func (e *PEMTypeError) Error() string {
+	return fmt.Sprintf("voucher: the input holds a %s PEM block, not a CMS signed object "+
+		"(BEGIN CMS or BEGIN PKCS7)", e.Type)
+}
+
+// Unwrap returns ErrEncoding.
+func (e *PEMTypeError) Unwrap() error { return ErrEncoding }
+
+// DecodeInput accepts DER, PEM or base64 in the std or URL alphabet, with
+// or without padding and line breaks, and returns the DER/BER bytes. Input
+// that starts with an ASN.1 SEQUENCE whose length covers all of it is
+// returned unchanged. For PEM, the first block of type CMS or PKCS7, the
+// labels of RFC 7468, Section 10, is returned. A PEM input without such a
+// block gets a *PEMTypeError. Input that starts with the SEQUENCE tag and is
+// not base64 either gets the BER error.
 func DecodeInput(data []byte) ([]byte, error) {
-	if isBERSequence(data) {
+	berErr := checkBERSequence(data)
+	if berErr == nil {
 		return data, nil
 	}
 	text := bytes.TrimSpace(data)
@@ -23,12 +43,7 @@ func DecodeInput(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: input is empty", ErrEncoding)
 	}
 	if bytes.Contains(text, []byte("-----BEGIN ")) {
-		block, _ := pem.Decode(text)
-		if block == nil {
-			return nil, fmt.Errorf("%w: PEM header found but the block is invalid",
-				ErrEncoding)
-		}
-		return block.Bytes, nil
+		return decodePEM(text)
 	}
 	compacted := make([]byte, 0, len(text))
 	for _, c := range text {
@@ -37,6 +52,9 @@ func DecodeInput(data []byte) ([]byte, error) {
 		}
 	}
 	der, _, err := decodeBase64(string(compacted))
+	if err != nil && len(data) > 0 && data[0] == 0x30 {
+		return nil, fmt.Errorf("%w: invalid DER or BER: %w", ErrEncoding, berErr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: not DER, PEM or base64: %w", ErrEncoding, err)
 	}
@@ -46,14 +64,43 @@ func DecodeInput(data []byte) ([]byte, error) {
 	return der, nil
 }
 
-// isBERSequence reports whether data is exactly one BER SEQUENCE element.
-func isBERSequence(data []byte) bool {
+// decodePEM returns the bytes of the first CMS or PKCS7 block in text.
+func decodePEM(text []byte) ([]byte, error) {
+	firstType := ""
+	for rest := text; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if (block.Type == "CMS" || block.Type == "PKCS7") && len(block.Bytes) == 0 {
+			return nil, fmt.Errorf("%w: the %s PEM block is empty", ErrEncoding, block.Type)
+		}
+		if block.Type == "CMS" || block.Type == "PKCS7" {
+			return block.Bytes, nil
+		}
+		if firstType == "" {
+			firstType = block.Type
+		}
+	}
+	if firstType != "" {
+		return nil, &PEMTypeError{Type: firstType}
+	}
+	return nil, fmt.Errorf("%w: PEM header found but the block is invalid", ErrEncoding)
+}
+
+// checkBERSequence returns nil when data is exactly one BER SEQUENCE
+// element, and the problem otherwise.
+func checkBERSequence(data []byte) error {
 	if len(data) < 2 || data[0] != 0x30 {
-		return false
+		return errors.New("not a SEQUENCE")
 	}
 	r := berReader{data: data}
 	if _, err := r.element(0); err != nil {
-		return false
+		return err
 	}
-	return r.off == len(data)
+	if r.off != len(data) {
+		return fmt.Errorf("%d bytes after the SEQUENCE", len(data)-r.off)
+	}
+	return nil
 }

@@ -68,3 +68,71 @@ func TestDecodeInputInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeInputBadDER(t *testing.T) {
+	der := readCMS(t, voucherName)
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"truncated", der[:len(der)-1]},
+		{"trailing bytes", append(append([]byte{}, der...), 0, 1, 2)},
+		{"huge length", []byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02, 0x01}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeInput(tt.in)
+			if !errors.Is(err, ErrEncoding) {
+				t.Fatalf("DecodeInput: %v; want ErrEncoding", err)
+			}
+			if !strings.Contains(err.Error(), "invalid DER or BER") {
+				t.Errorf("error %q does not report the DER problem", err)
+			}
+		})
+	}
+}
+
+func TestDecodeInputPEMType(t *testing.T) {
+	der := readCMS(t, voucherName)
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	_, err := DecodeInput(cert)
+	var pe *PEMTypeError
+	if !errors.As(err, &pe) || pe.Type != "CERTIFICATE" {
+		t.Fatalf("DecodeInput(CERTIFICATE PEM): %v; want a *PEMTypeError", err)
+	}
+	if !errors.Is(err, ErrEncoding) {
+		t.Errorf("error %v is not ErrEncoding", err)
+	}
+	both := append(cert, pem.EncodeToMemory(&pem.Block{Type: "CMS", Bytes: der})...)
+	got, err := DecodeInput(both)
+	if err != nil || !bytes.Equal(got, der) {
+		t.Errorf("DecodeInput(CERTIFICATE then CMS) = %d bytes, %v; want the CMS block",
+			len(got), err)
+	}
+}
+
+// FuzzDecodeInput checks that DecodeInput returns an error or bytes, never
+// panics, and that DER it accepts is returned unchanged.
+func FuzzDecodeInput(f *testing.F) {
+	f.Add([]byte("MIIB"))
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x05})
+	f.Add([]byte{0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00})
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("-----BEGIN CMS-----\nMAA=\n-----END CMS-----\n"))
+	f.Add([]byte("0A=="))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := DecodeInput(in)
+		if err != nil {
+			if !errors.Is(err, ErrEncoding) {
+				t.Fatalf("error %v is not ErrEncoding", err)
+			}
+			return
+		}
+		if len(got) == 0 {
+			t.Fatal("DecodeInput returned no bytes and no error")
+		}
+		if checkBERSequence(in) == nil && !bytes.Equal(got, in) {
+			t.Fatal("DecodeInput changed a complete BER SEQUENCE")
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,9 +63,32 @@ func oneFile(name string, positional []string) (string, error) {
 	return positional[0], nil
 }
 
+// maxVoucherFileSize is the largest voucher, voucher request or --trust
+// file that the voucher commands read. Such files are a few kilobytes.
+const maxVoucherFileSize = 1 << 20
+
+// readLimitedFile reads path, which must hold at most maxVoucherFileSize
+// bytes.
+func readLimitedFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxVoucherFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxVoucherFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes; a voucher, voucher request or "+
+			"certificate file is a few kilobytes", path, maxVoucherFileSize)
+	}
+	return data, nil
+}
+
 // readSigned reads a CMS object in DER, PEM or base64 from path.
 func readSigned(path string) (*voucher.SignedObject, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimitedFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +130,7 @@ func runVoucherInspect(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: brski voucher inspect FILE\n\n"+
 			"Prints the JSON content, the content type, the signer and the carried\n"+
 			"certificates of a CMS-signed voucher or voucher request. FILE may be\n"+
-			"DER, PEM or base64. Nothing is verified.")
+			"DER, PEM or base64, of at most 1 MiB. Nothing is verified.")
 	}
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -172,7 +196,7 @@ func runVoucherVerify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: brski voucher verify FILE --trust PEM [--at RFC3339]\n\n"+
 			"Verifies the signature and the certificate chain of a CMS-signed voucher\n"+
 			"or voucher request and checks its leaves. Exits 0 when it is valid and 1\n"+
-			"when it is not. FILE may be DER, PEM or base64.\n\nflags:")
+			"when it is not. FILE may be DER, PEM or base64, of at most 1 MiB.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	positional, err := parseInterspersed(fs, args)
@@ -219,7 +243,7 @@ func verifyFile(path string, opts voucher.VerifyOptions) (string, []string, erro
 	}
 	verified, err := obj.Verify(opts)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nameSigner(obj, err)
 	}
 	kind, v, err := parseContent(obj.Content)
 	if err != nil {
@@ -239,9 +263,32 @@ func verifyFile(path string, opts voucher.VerifyOptions) (string, []string, erro
 	return summary, v.Warnings, nil
 }
 
+// signerError is a verification error whose text names the signer with
+// formatName.
+type signerError struct {
+	text string
+	err  error
+}
+
+func (e *signerError) Error() string { return e.text }
+func (e *signerError) Unwrap() error { return e.err }
+
+// nameSigner rewrites the signer subject in err, which the voucher package
+// prints with pkix.Name.String and so with domainComponent as a dotted OID,
+// to the names of formatName.
+func nameSigner(obj *voucher.SignedObject, err error) error {
+	signer, certErr := obj.SignerCertificate()
+	if certErr != nil {
+		return err
+	}
+	raw := strconv.Quote(signer.Subject.String())
+	text := strings.ReplaceAll(err.Error(), raw, strconv.Quote(formatName(signer.RawSubject)))
+	return &signerError{text: text, err: err}
+}
+
 // loadCertPool reads every CERTIFICATE block of a PEM file into a pool.
 func loadCertPool(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimitedFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -147,3 +147,42 @@ func TestVoucherInspectTruncated(t *testing.T) {
 		t.Errorf("exit code %d, want 1; stderr %q", code, stderr)
 	}
 }
+
+func TestVoucherInspectHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, make([]byte, 2*maxVoucherFileSize), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"certificate PEM", vectorPath("masa_voucher-signing.crt.pem"),
+			"holds a CERTIFICATE PEM block, not a CMS signed object"},
+		{"huge file", huge, "is larger than 1048576 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runBrski("voucher", "inspect", tt.path)
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			if !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line with %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestVoucherVerifyNamesSignerDC(t *testing.T) {
+	code, _, stderr := runBrski("voucher", "verify",
+		vectorPath("registrar-voucher-request_00-D0-E5-F2-00-02.cms.b64"),
+		"--trust", vectorPath("manufacturer-ca_vendor.crt.pem"))
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr %q", code, stderr)
+	}
+	if want := `"CN=fountain-test.example.com,DC=sandelman,DC=ca"`; !strings.Contains(stderr,
+		want) {
+		t.Errorf("stderr = %q, want the signer as %s", stderr, want)
+	}
+}
