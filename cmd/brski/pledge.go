@@ -36,6 +36,7 @@ type pledgeFlags struct {
 	masaTrust string
 	registrar string
 	out       string
+	timeout   time.Duration
 	// 802.1X on the device's own interfaces; see runPledgeEAPOL.
 	interfaces string
 	reset      bool
@@ -58,12 +59,19 @@ func (f *pledgeFlags) register(fs *flag.FlagSet) {
 		pledge.LDevIDKeyFile+" and "+pledge.DomainCAFile)
 	fs.StringVar(&f.interfaces, "interface", "", "comma-separated `interfaces` to try "+
 		"802.1X on before --registrar; once enrolled, EAP-TLS with the LDevID on them")
+	fs.DurationVar(&f.timeout, "timeout", defaultPledgeTimeout, "maximum `duration` of "+
+		"the whole attempt, such as 90s or 10m, including the waits for a registrar "+
+		"that responds 202")
 	fs.BoolVar(&f.reset, "reset", false, "forget the enrollment recorded in --out, "+
 		"so the device bootstraps again")
 	f.registerRADIUS(fs)
 }
 
 func (f *pledgeFlags) validate() error {
+	if f.timeout <= 0 {
+		return &exitError{code: 2, err: fmt.Errorf("brski pledge: --timeout %v must be "+
+			"positive", f.timeout)}
+	}
 	if f.radius != "" {
 		return f.validateRADIUS()
 	}
@@ -94,6 +102,9 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkWritableDir(f.out); err != nil {
+		return err
+	}
 	if f.interfaces != "" {
 		return runPledgeEAPOL(&f, stdout, stderr)
 	}
@@ -106,17 +117,56 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
 	p.Trace = progress(stdout, log)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := f.attemptContext()
 	defer stop()
 	res, err := p.Bootstrap(ctx, f.registrar)
 	if err != nil {
-		return err
+		return f.timeoutError(ctx, err)
 	}
 	if err := res.WriteFiles(f.out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s, %s and %s\n", filepath.Join(f.out, pledge.LDevIDFile),
 		filepath.Join(f.out, pledge.LDevIDKeyFile), filepath.Join(f.out, pledge.DomainCAFile))
+	return nil
+}
+
+// defaultPledgeTimeout is the default of --timeout. It covers a registrar
+// that responds 202 for several minutes while the MASA is slow.
+const defaultPledgeTimeout = 5 * time.Minute
+
+// attemptContext returns the context of one attempt, which ends after
+// --timeout or at an interrupt.
+func (f *pledgeFlags) attemptContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return ctx, func() { cancel(); stop() }
+}
+
+// timeoutError names --timeout in err when the attempt ran out of time.
+func (f *pledgeFlags) timeoutError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out after %v (--timeout): %w", f.timeout, err)
+	}
+	return err
+}
+
+// checkWritableDir creates dir and writes and removes a probe file in it,
+// so that an unwritable --out fails before the registrar issues an LDevID
+// whose key could not be saved.
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("--out %s: %w", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("--out %s is not writable: %w", dir, err)
+	}
+	_, err = probe.WriteString("probe\n")
+	err = errors.Join(err, probe.Close(), os.Remove(probe.Name()))
+	if err != nil {
+		return fmt.Errorf("--out %s is not writable: %w", dir, err)
+	}
 	return nil
 }
 
@@ -165,7 +215,7 @@ func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
 // records as enrolled authenticates with EAP-TLS and its LDevID instead.
 func runPledgeEAPOL(f *pledgeFlags, stdout, stderr io.Writer) error {
 	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := f.attemptContext()
 	defer stop()
 	ifaces := strings.Split(f.interfaces, ",")
 	_, err := pledge.ReadEnrollment(f.out)
@@ -188,7 +238,7 @@ func runPledgeEAPOL(f *pledgeFlags, stdout, stderr io.Writer) error {
 	}
 	res, via, err := p.Discover(ctx, d)
 	if err != nil {
-		return err
+		return f.timeoutError(ctx, err)
 	}
 	if err := pledge.WriteEnrollment(f.out, res, via, time.Now()); err != nil {
 		return err
