@@ -22,6 +22,12 @@ var (
 	ErrUnsupportedMediaType = errors.New("masaclient: unsupported media type")
 	// ErrServiceUnavailable is a 503 that remained after every retry.
 	ErrServiceUnavailable = errors.New("masaclient: service unavailable")
+	// ErrBadResponse is wrapped by the errors for a response that arrived
+	// but cannot be used: an unexpected status such as 202 or 302, a wrong
+	// media type, an empty voucher or a body over MaxResponseBytes. A
+	// *StatusError, which is a response too, does not match it; connection
+	// failures match neither.
+	ErrBadResponse = errors.New("masaclient: unusable response")
 )
 
 // StatusError is an HTTP error response from a MASA.

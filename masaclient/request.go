@@ -40,16 +40,17 @@ func (c *Client) RequestVoucher(ctx context.Context, masaURL string,
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("masaclient: %s: unexpected status %d for a voucher request",
-			resp.Request.URL, resp.StatusCode)
+		return nil, fmt.Errorf("%w: %s: unexpected status %d for a voucher request",
+			ErrBadResponse, resp.Request.URL, resp.StatusCode)
 	}
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || mt != voucher.MediaType {
-		return nil, fmt.Errorf("masaclient: %s: voucher has Content-Type %q, want %s",
-			resp.Request.URL, resp.Header.Get("Content-Type"), voucher.MediaType)
+		return nil, fmt.Errorf("%w: %s: voucher has Content-Type %q, want %s",
+			ErrBadResponse, resp.Request.URL, resp.Header.Get("Content-Type"),
+			voucher.MediaType)
 	}
 	if len(body) == 0 {
-		return nil, fmt.Errorf("masaclient: %s: empty voucher", resp.Request.URL)
+		return nil, fmt.Errorf("%w: %s: empty voucher", ErrBadResponse, resp.Request.URL)
 	}
 	return body, nil
 }
@@ -77,12 +78,12 @@ func (c *Client) RequestAuditLog(ctx context.Context, masaURL string,
 			return nil, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("masaclient: %s: unexpected status %d for an audit log",
-				loc, resp.StatusCode)
+			return nil, fmt.Errorf("%w: %s: unexpected status %d for an audit log",
+				ErrBadResponse, loc, resp.StatusCode)
 		}
 	default:
-		return nil, fmt.Errorf("masaclient: %s: unexpected status %d for an audit log",
-			resp.Request.URL, resp.StatusCode)
+		return nil, fmt.Errorf("%w: %s: unexpected status %d for an audit log",
+			ErrBadResponse, resp.Request.URL, resp.StatusCode)
 	}
 	log, err := masa.ParseAuditLog(body)
 	if err != nil {
@@ -156,8 +157,8 @@ func (c *Client) attempt(ctx context.Context, method, target, accept, contentTyp
 		return nil, nil, fmt.Errorf("masaclient: %s: read response: %w", target, err)
 	}
 	if int64(len(data)) > c.cfg.MaxResponseBytes {
-		return nil, nil, fmt.Errorf("masaclient: %s: response is larger than %d bytes",
-			target, c.cfg.MaxResponseBytes)
+		return nil, nil, fmt.Errorf("%w: %s: response is larger than %d bytes",
+			ErrBadResponse, target, c.cfg.MaxResponseBytes)
 	}
 	return resp, data, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,29 @@ func peerError(status int, format string, args ...any) *httpError {
 // cause, which may name packages, files or URLs, goes only to the log.
 func peerFailure(status int, cause error, format string, args ...any) *httpError {
 	return &httpError{Status: status, Message: fmt.Sprintf(format, args...), Cause: cause}
+}
+
+// peerText returns the text of err for a peer, without the package
+// prefixes ("voucher: ", "x509: ") that start Go error messages.
+func peerText(err error) string {
+	text := err.Error()
+	for {
+		prefix, rest, ok := strings.Cut(text, ": ")
+		if !ok || !isPackageName(prefix) {
+			return text
+		}
+		text = rest
+	}
+}
+
+// isPackageName reports whether s is the name of a package whose errors
+// can reach peerText.
+func isPackageName(s string) bool {
+	switch s {
+	case "voucher", "registrar", "devid", "masaclient", "x509", "asn1", "pkcs7", "json":
+		return true
+	}
+	return false
 }
 
 // internalError hides cause from the peer, who gets "internal error".

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/brski-eap/brski/devid"
 	"github.com/brski-eap/brski/masa"
@@ -56,8 +57,14 @@ func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 	}
 	got.apply(&facts.MASA)
 	d := r.opts.Policy.Evaluate(facts)
+	reason := d.Reason
 	if got.problem != "" && d.Outcome == policies.OutcomeReject {
 		d.Reason += "; " + got.problem
+		reason = d.Reason
+		if got.cause != nil {
+			// The store and the log get the cause, the pledge only d.Reason.
+			reason += " (" + got.cause.Error() + ")"
+		}
 	}
 	rec := DecisionRecord{
 		Time:              r.now(),
@@ -67,7 +74,7 @@ func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 		AuditSummary:      got.summary,
 		Rule:              d.Rule,
 		Outcome:           d.Outcome.String(),
-		Reason:            d.Reason,
+		Reason:            reason,
 	}
 	for _, m := range d.Modes {
 		rec.Modes = append(rec.Modes, string(m))
@@ -75,7 +82,8 @@ func (r *Registrar) exchange(ctx context.Context, pr *pledgeRequest,
 	if pr.peer.Manufacturer != nil {
 		rec.Manufacturer = pr.peer.Manufacturer.Name
 	}
-	res := &exchangeResult{decision: d, serial: pr.serial, finger: pr.peer.Fingerprint}
+	res := &exchangeResult{decision: d, serial: pr.serial, finger: pr.peer.Fingerprint,
+		cause: got.cause}
 	if d.Outcome != policies.OutcomeReject && d.Voucher != policies.VoucherSkip {
 		res.voucher = got.voucherCMS
 		rec.Voucher = got.voucherCMS
@@ -99,8 +107,11 @@ type obtained struct {
 	// domainID is the domainID of the pinned-domain-cert of the voucher.
 	domainID string
 	summary  string
-	// problem explains a missing voucher or audit log.
+	// problem explains a missing voucher or audit log in words for the
+	// pledge, without URLs or package names.
 	problem string
+	// cause is the error behind problem, for the store and the log only.
+	cause error
 }
 
 func (o *obtained) apply(m *policies.MASAFacts) {
@@ -139,8 +150,8 @@ func (r *Registrar) masaVoucher(ctx context.Context, pr *pledgeRequest) (obtaine
 	if url == "" {
 		var err error
 		if url, err = devid.MASAURL(pr.peer.Cert); err != nil {
-			got.problem = fmt.Sprintf("no MASA URL: %v; set masa_url for manufacturer %q",
-				err, m.Name)
+			got.problem = "the registrar knows no MASA URL for this device"
+			got.cause = fmt.Errorf("%w; set masa_url for manufacturer %q", err, m.Name)
 			return got, nil
 		}
 	}
@@ -152,23 +163,35 @@ func (r *Registrar) masaVoucher(ctx context.Context, pr *pledgeRequest) (obtaine
 	var se *masaclient.StatusError
 	switch {
 	case errors.As(err, &se) && se.Code >= 400 && se.Code < 500:
-		got.problem = fmt.Sprintf("the MASA rejected the voucher request: %v", err)
+		got.problem = fmt.Sprintf("the MASA rejected the voucher request with %d %s",
+			se.Code, http.StatusText(se.Code))
+		got.cause = err
 		return got, nil
 	case err != nil:
-		return got, &httpError{Status: http.StatusServiceUnavailable,
-			RetryAfter: r.opts.RetryAfter, Cause: err,
-			Message: "the MASA of the manufacturer cannot be reached; try again later"}
+		return got, masaFailure(err, r.opts.RetryAfter)
 	}
 	v, id, err := r.verifyVoucher(cms, m, pr.serial, pr.req.Nonce)
 	if err != nil {
-		got.problem = err.Error()
+		got.problem, got.cause = "the voucher from the MASA failed verification", err
 		return got, nil
 	}
 	got.voucherCMS, got.voucher, got.domainID = cms, v, id
 	if got.auditLog, err = r.opts.MASA.RequestAuditLog(ctx, url, rvr); err != nil {
-		got.problem = fmt.Sprintf("reading the MASA audit log failed: %v", err)
+		got.problem, got.cause = "reading the MASA audit log failed", err
 	}
 	return got, nil
+}
+
+// masaFailure is the 503 for a MASA that gave no voucher and no 4xx: one
+// that answered with an unusable response, or one that cannot be reached.
+func masaFailure(err error, retryAfter time.Duration) *httpError {
+	msg := "the MASA of the manufacturer cannot be reached; try again later"
+	var se *masaclient.StatusError
+	if errors.As(err, &se) || errors.Is(err, masaclient.ErrBadResponse) {
+		msg = "the MASA of the manufacturer answered with an error; try again later"
+	}
+	return &httpError{Status: http.StatusServiceUnavailable, RetryAfter: retryAfter,
+		Cause: err, Message: msg}
 }
 
 // registrarRequest builds and signs the registrar voucher request

@@ -43,12 +43,18 @@ type exchangeResult struct {
 	voucher []byte
 	serial  string
 	finger  string
+	// cause is the internal error behind a reject's reason, for the log.
+	cause error
 }
 
 // requestVoucher serves the pledge voucher request (RFC 8995, Section 5.2)
 // and its alias /requestbootstraptoken.
 func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	rl *RequestLog) error {
+	if req.Header.Get("Content-Type") == "" {
+		return peerError(http.StatusUnsupportedMediaType, "the voucher request has no "+
+			"Content-Type; send it as %s", voucher.MediaType)
+	}
 	if err := checkMediaType(req, voucher.MediaType); err != nil {
 		return err
 	}
@@ -69,6 +75,12 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	facts, err := r.initialFacts(req.Context(), pr)
 	if err != nil {
 		return internalError(err)
+	}
+	if len(pr.req.Nonce) == 0 && r.opts.Policy.Plan(facts).Voucher == policies.VoucherMASA {
+		// NOTE: a plan does not say whether its rule accepts a nonceless MASA
+		// voucher, so only the nonceless-cached and skip modes admit one.
+		return peerError(http.StatusBadRequest, "voucher request has no nonce; the policy "+
+			"for this device asks the MASA for a voucher, which needs the pledge's nonce")
 	}
 	key := pendingKey(pr, body)
 	ctx := context.WithoutCancel(req.Context())
@@ -105,7 +117,8 @@ func (r *Registrar) deliver(w http.ResponseWriter, req *http.Request, rl *Reques
 	if d.Outcome == policies.OutcomeReject {
 		// A reject withdraws an enrollment grant of an earlier exchange.
 		s.setGrant(nil)
-		return peerError(http.StatusForbidden, "voucher request rejected: %s", d.Reason)
+		return peerFailure(http.StatusForbidden, res.cause, "voucher request rejected: %s",
+			d.Reason)
 	}
 	s.setGrant(&enrollGrant{Serial: res.serial, Fingerprint: res.finger,
 		DecisionID: res.decisionID, Outcome: d.Outcome.String()})
@@ -158,11 +171,13 @@ func (r *Registrar) verifyPledgeRequest(req *http.Request, body []byte) (*pledge
 	p := r.peer(req)
 	der, err := voucher.DecodeInput(body)
 	if err != nil {
-		return nil, peerError(http.StatusBadRequest, "voucher request is not CMS: %v", err)
+		return nil, peerFailure(http.StatusBadRequest, err, "voucher request is not CMS: %s",
+			peerText(err))
 	}
 	so, err := voucher.ParseSigned(der)
 	if err != nil {
-		return nil, peerError(http.StatusBadRequest, "invalid voucher request CMS: %v", err)
+		return nil, peerFailure(http.StatusBadRequest, err, "invalid voucher request CMS: %s",
+			peerText(err))
 	}
 	if p.Kind == PeerIDevID {
 		if err := r.checkPledgeSignature(req, p, so); err != nil {
@@ -173,11 +188,12 @@ func (r *Registrar) verifyPledgeRequest(req *http.Request, body []byte) (*pledge
 	// there is no trusted key to check it with. Only a policy rule with
 	// allow_no_idevid accepts such a pledge.
 	vr, err := voucher.ParseRequest(so.Content)
-	if err != nil {
-		return nil, peerError(http.StatusBadRequest, "invalid voucher request: %v", err)
+	if err == nil {
+		err = vr.ValidateRequest()
 	}
-	if err := vr.ValidateRequest(); err != nil {
-		return nil, peerError(http.StatusBadRequest, "invalid voucher request: %v", err)
+	if err != nil {
+		return nil, peerFailure(http.StatusBadRequest, err, "invalid voucher request: %s",
+			peerText(err))
 	}
 	pr := &pledgeRequest{peer: p, cms: der, req: vr, serial: p.Serial}
 	if p.Kind != PeerIDevID {
@@ -196,8 +212,8 @@ func (r *Registrar) checkPledgeSignature(req *http.Request, p *peerIdentity,
 		Intermediates: inter, CurrentTime: r.now(), Signer: p.Cert,
 		VerifyChain: r.chains.verify})
 	if err != nil {
-		return peerError(http.StatusForbidden, "voucher request signature does not verify "+
-			"with the IDevID: %v", err)
+		return peerFailure(http.StatusForbidden, err, "voucher request signature does not "+
+			"verify with the IDevID: %s", peerText(err))
 	}
 	if !v.Signer.Equal(p.Cert) {
 		return peerError(http.StatusForbidden, "voucher request is signed by %q, not by the "+
