@@ -89,7 +89,7 @@ func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
 				attempt+1)
 		}
 		wait := p.retryAfter(resp)
-		p.trace(Event{Kind: EventRetry, Path: x.path, Wait: wait})
+		p.trace(Event{Kind: EventRetry, Path: x.path, Wait: wait, Reason: errorMessage(resp.body)})
 		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("pledge: %s: waiting to retry: %w", x.path, err)
 		}

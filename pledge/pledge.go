@@ -96,6 +96,9 @@ type Event struct {
 	Cert    *x509.Certificate
 	Certs   []*x509.Certificate
 	Err     error
+	// Reason is the body text of the 202 response of an EventRetry, such
+	// as the registrar's reason for the delay, or "" for an empty body.
+	Reason string
 }
 
 // Result is the identity that a successful attempt enrolled.

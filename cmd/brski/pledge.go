@@ -195,7 +195,12 @@ func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
 		case pledge.EventVoucherRequested:
 			fmt.Fprintf(stdout, "voucher requested from %s\n", e.Path)
 		case pledge.EventRetry:
-			fmt.Fprintf(stdout, "registrar is processing %s; retrying in %s\n", e.Path, e.Wait)
+			reason := ""
+			if e.Reason != "" {
+				reason = fmt.Sprintf(" (%q)", e.Reason)
+			}
+			fmt.Fprintf(stdout, "registrar is processing %s%s; retrying in %s\n", e.Path,
+				reason, e.Wait)
 		case pledge.EventVoucherVerified:
 			fmt.Fprintf(stdout, "voucher received and verified: assertion %s, "+
 				"pinned domain %q\n", e.Voucher.Assertion, e.Cert.Subject.String())

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -78,5 +82,29 @@ func TestPledgeTimeoutSilentRegistrar(t *testing.T) {
 		"--out", filepath.Join(t.TempDir(), "out"), "--timeout", "1s")...)
 	if code != 1 || !strings.Contains(stderr, "timed out after 1s (--timeout)") {
 		t.Errorf("exit %d, stderr %q; want 1 and the timeout", code, stderr)
+	}
+}
+
+func TestPledgePrintsRetryReason(t *testing.T) {
+	args := pledgeLabArgs(t)
+	var calls atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusAccepted)
+			fmt.Fprint(w, "the MASA is rate limiting this device")
+			return
+		}
+		http.Error(w, "stop here", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	code, stdout, stderr := runBrski(append(args, "--registrar", srv.URL,
+		"--out", filepath.Join(t.TempDir(), "out"))...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if want := `("the MASA is rate limiting this device"); retrying in 0s`; !strings.Contains(
+		stdout, want) {
+		t.Errorf("stdout %q lacks %q", stdout, want)
 	}
 }
