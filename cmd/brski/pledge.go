@@ -137,6 +137,9 @@ const defaultPledgeTimeout = 5 * time.Minute
 
 // attemptContext returns the context of one attempt, which ends after
 // --timeout or at an interrupt.
+//
+// NOTE: a single HTTP request has no deadline of its own, so a registrar
+// that trickles one response holds the attempt until --timeout.
 func (f *pledgeFlags) attemptContext() (context.Context, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
