@@ -23,6 +23,8 @@ type pendingTable struct {
 
 // pendingEntry is one voucher exchange. done is closed when res is set.
 type pendingEntry struct {
+	// nonce is the nonce of the voucher request that started the exchange.
+	nonce   []byte
 	done    chan struct{}
 	res     *exchangeResult
 	err     error
@@ -34,9 +36,12 @@ func newPendingTable(ttl time.Duration, now func() time.Time) *pendingTable {
 	return &pendingTable{ttl: ttl, now: now, entries: make(map[string]*pendingEntry)}
 }
 
-// start returns the entry for key, and starts run in a new goroutine when
-// there is none. It returns nil when maxPending entries exist already.
-func (t *pendingTable) start(key string, run func() (*exchangeResult, error)) *pendingEntry {
+// start returns the entry for key, and starts run in a new goroutine for a
+// request with nonce when there is none. It returns nil when maxPending
+// entries exist already. The entry's nonce may differ from nonce when
+// another request for the same key started it.
+func (t *pendingTable) start(key string, nonce []byte,
+	run func() (*exchangeResult, error)) *pendingEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expireLocked()
@@ -46,7 +51,7 @@ func (t *pendingTable) start(key string, run func() (*exchangeResult, error)) *p
 	if len(t.entries) >= maxPending {
 		return nil
 	}
-	e := &pendingEntry{done: make(chan struct{}), started: t.now()}
+	e := &pendingEntry{nonce: nonce, done: make(chan struct{}), started: t.now()}
 	t.entries[key] = e
 	go func() {
 		res, err := run()

@@ -84,7 +84,7 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	}
 	key := pendingKey(pr, body)
 	ctx := context.WithoutCancel(req.Context())
-	e := r.pending.start(key, func() (*exchangeResult, error) {
+	e := r.pending.start(key, pr.req.Nonce, func() (*exchangeResult, error) {
 		return r.exchange(ctx, pr, facts)
 	})
 	if e == nil {
@@ -95,6 +95,13 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 		return &httpError{Status: http.StatusAccepted, RetryAfter: r.opts.RetryAfter,
 			Message: fmt.Sprintf("the voucher is not ready yet; send the same voucher "+
 				"request again after %v", r.opts.RetryAfter)}
+	}
+	if !bytes.Equal(e.nonce, pr.req.Nonce) {
+		// The result belongs to the request that started the exchange, and
+		// stays for it; its voucher carries the other nonce.
+		return &httpError{Status: http.StatusConflict, RetryAfter: r.opts.RetryAfter,
+			Message: "another voucher request of this device, with another nonce, " +
+				"holds the pending voucher exchange; send the request again later"}
 	}
 	r.pending.remove(key, e)
 	if e.err != nil {
@@ -155,11 +162,12 @@ func acceptsVoucher(values []string) bool {
 }
 
 // pendingKey identifies a voucher exchange for single-flight: the IDevID
-// fingerprint and the nonce, or a hash of the body for a request without
-// nonce or without IDevID.
+// fingerprint, so that one device runs one exchange at a time whatever its
+// nonces, or a hash of the body for a request without IDevID, whose serial
+// number is only a claim.
 func pendingKey(pr *pledgeRequest, body []byte) string {
-	if pr.peer.Kind == PeerIDevID && len(pr.req.Nonce) > 0 {
-		return pr.peer.Fingerprint + "/" + hex.EncodeToString(pr.req.Nonce)
+	if pr.peer.Kind == PeerIDevID {
+		return "idevid/" + pr.peer.Fingerprint
 	}
 	sum := sha256.Sum256(body)
 	return "body/" + hex.EncodeToString(sum[:])

@@ -111,25 +111,25 @@ func TestPendingTableLimitAndExpiry(t *testing.T) {
 		return &exchangeResult{}, nil
 	}
 	for i := range maxPending {
-		if pt.start(fmt.Sprint(i), block) == nil {
+		if pt.start(fmt.Sprint(i), nil, block) == nil {
 			t.Fatalf("start %d returned nil below the limit", i)
 		}
 	}
-	if e := pt.start("one more", block); e != nil {
+	if e := pt.start("one more", nil, block); e != nil {
 		t.Fatal("start beyond maxPending returned an entry")
 	}
-	if e := pt.start("0", block); e == nil {
+	if e := pt.start("0", nil, block); e == nil {
 		t.Fatal("start of a running key returned nil, want the running entry")
 	}
 	close(hold)
 	for i := range maxPending {
-		e := pt.start(fmt.Sprint(i), block)
+		e := pt.start(fmt.Sprint(i), nil, block)
 		<-e.done
 	}
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
-	if e := pt.start("after expiry", block); e == nil {
+	if e := pt.start("after expiry", nil, block); e == nil {
 		t.Fatal("start after expiry returned nil")
 	}
 	if n := pt.len(); n != 1 {
