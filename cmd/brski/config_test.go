@@ -11,21 +11,29 @@ func TestConfigLoadersRejectDeepNesting(t *testing.T) {
 	dir := t.TempDir()
 	deep := writeDevicesTestFile(t, dir, "deep.hcl",
 		"x = "+strings.Repeat("[", 60000)+strings.Repeat("]", 60000)+"\n")
+	deepJSON := writeDevicesTestFile(t, dir, "deep.json",
+		`{"x": `+strings.Repeat("[", 60000)+strings.Repeat("]", 60000)+"}\n")
+	policyFiles := writeDevicesTestFile(t, dir, "registrar.hcl",
+		"policy_files = [\"deep.hcl\"]\n")
 	tests := []struct {
 		name string
 		args []string
+		file string
 	}{
-		{"config check", []string{"config", "check", deep}},
-		{"registrar", []string{"registrar", "--config", deep}},
-		{"masa", []string{"masa", "--config", deep}},
+		{"config check", []string{"config", "check", deep}, deep},
+		{"config check JSON", []string{"config", "check", deepJSON}, deepJSON},
+		{"registrar", []string{"registrar", "--config", deep}, deep},
+		{"registrar policy file", []string{"registrar", "--config", policyFiles}, deep},
+		{"masa", []string{"masa", "--config", deep}, deep},
+		{"authenticator", []string{"authenticator", "--config", deep}, deep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runBrski(tt.args...)
-			if code != 1 || !strings.Contains(stderr, deep+":1,") ||
+			if code != 1 || !strings.Contains(stderr, tt.file+":1,") ||
 				!strings.Contains(stderr, "nesting is deeper than") {
 				t.Errorf("exit %d, stderr %q; want 1 and the nesting error at %s:1", code,
-					stderr, deep)
+					stderr, tt.file)
 			}
 		})
 	}
