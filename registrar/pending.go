@@ -85,6 +85,19 @@ func (t *pendingTable) remove(key string, e *pendingEntry) {
 	}
 }
 
+// dropAbandoned removes the finished entry e of key when its result has
+// waited longer than grace, which means that the request that started it
+// gave up. It reports whether it removed e.
+func (t *pendingTable) dropAbandoned(key string, e *pendingEntry, grace time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.entries[key] != e || e.ended.IsZero() || t.now().Sub(e.ended) <= grace {
+		return false
+	}
+	delete(t.entries, key)
+	return true
+}
+
 // expireLocked drops results that no request fetched within ttl. Running
 // exchanges stay: they end by the MASA client's own timeout.
 func (t *pendingTable) expireLocked() {

@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,4 +78,46 @@ func TestOneExchangePerDevice(t *testing.T) {
 	if got != http.StatusOK {
 		t.Errorf("second after delivery: status %d, want 200; body %q", got, body)
 	}
+}
+
+// A result that its pledge did not fetch within twice Retry-After no
+// longer holds the device: a request with a new nonce starts over.
+func TestAbandonedExchangeReplaced(t *testing.T) {
+	m := newTestMASA(t)
+	dev := mintDevice(t, m, "SN-0801")
+	st := newMemStore()
+	st.expected["SN-0801"] = ExpectedDevice{Serial: "SN-0801"}
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	r, _ := testRegistrarFor(t, m, st, Options{VoucherWait: 10 * time.Millisecond,
+		RetryAfter: time.Second, Now: clock})
+	addr := serveRegistrar(t, r)
+	gone, fresh := dialPledge(t, addr, dev), dialPledge(t, addr, dev)
+	arrived, release := m.holdVouchers()
+	resp, body := gone.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType,
+		gone.voucherRequest(t))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("first request: status %d, want 202; body %q", resp.StatusCode, body)
+	}
+	<-arrived
+	release()
+	waitPending(r)
+	mu.Lock()
+	now = now.Add(3 * time.Second)
+	mu.Unlock()
+	req := fresh.voucherRequest(t)
+	resp, body = fresh.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType, req)
+	if resp.StatusCode == http.StatusAccepted {
+		waitPending(r)
+		resp, body = fresh.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType, req)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("new request: status %d, want 200; body %q", resp.StatusCode, body)
+	}
+	checkVoucher(t, m, fresh, body)
 }

@@ -84,9 +84,14 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	}
 	key := pendingKey(pr, body)
 	ctx := context.WithoutCancel(req.Context())
-	e := r.pending.start(key, pr.req.Nonce, func() (*exchangeResult, error) {
-		return r.exchange(ctx, pr, facts)
-	})
+	run := func() (*exchangeResult, error) { return r.exchange(ctx, pr, facts) }
+	e := r.pending.start(key, pr.req.Nonce, run)
+	if e != nil && !bytes.Equal(e.nonce, pr.req.Nonce) &&
+		r.pending.dropAbandoned(key, e, 2*r.opts.RetryAfter) {
+		// The pledge that started e did not come back for its result, so a
+		// new request of the device may start over.
+		e = r.pending.start(key, pr.req.Nonce, run)
+	}
 	if e == nil {
 		return &httpError{Status: http.StatusServiceUnavailable, RetryAfter: r.opts.RetryAfter,
 			Message: "too many voucher requests are in progress; try again later"}
