@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -52,6 +53,9 @@ type FileConfig struct {
 	// VendorID and VendorType name an expanded EAP-EST type.
 	VendorID   int `hcl:"vendor_id,optional"`
 	VendorType int `hcl:"vendor_type,optional"`
+	// ESTRealms are NAI realms whose identities are offered EAP-EST before
+	// EAP-TLS; see Config.ESTRealms.
+	ESTRealms []string `hcl:"est_realms,optional"`
 	// Clients are the NASes and proxies allowed to send requests.
 	Clients []radius.ClientConfig `hcl:"client,block"`
 
@@ -60,6 +64,7 @@ type FileConfig struct {
 	MethodTypeRange   hcl.Range `hcl:"method_type,attr_range"`
 	VendorIDRange     hcl.Range `hcl:"vendor_id,attr_range"`
 	VendorTypeRange   hcl.Range `hcl:"vendor_type,attr_range"`
+	ESTRealmsRange    hcl.Range `hcl:"est_realms,attr_range"`
 	// DefRange is the position of the block header, if the caller sets it.
 	DefRange hcl.Range
 }
@@ -101,6 +106,13 @@ func (c *FileConfig) Validate() hcl.Diagnostics {
 	if _, err := c.ESTType(); err != nil {
 		bad("method_type", firstRange(c.MethodTypeRange, c.VendorIDRange,
 			c.VendorTypeRange, c.DefRange), "%v", err)
+	}
+	for _, realm := range c.ESTRealms {
+		if realm == "" || strings.ContainsAny(realm, "@ \t") {
+			bad("est_realms", c.ESTRealmsRange, "realm %q is not a realm name; "+
+				"write the part after the @ of an identity, such as \"pledges.example\"",
+				realm)
+		}
 	}
 	names := map[string]bool{}
 	for _, cl := range c.Clients {

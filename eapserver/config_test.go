@@ -73,6 +73,18 @@ func TestDecodeFileConfig(t *testing.T) {
 	}
 }
 
+func TestDecodeFileConfigESTRealms(t *testing.T) {
+	src := strings.Replace(initBlock, "radius {\n",
+		"radius {\n  est_realms = [\"pledges.example\"]\n", 1)
+	c, diags := decodeRadiusBlock(src)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff([]string{"pledges.example"}, c.ESTRealms); diff != "" {
+		t.Errorf("ESTRealms (-want +got):\n%s", diff)
+	}
+}
+
 func TestDecodeFileConfigExpandedType(t *testing.T) {
 	c, diags := decodeRadiusBlock(`radius {
   method_type = 254
@@ -109,6 +121,8 @@ func TestDecodeFileConfigErrors(t *testing.T) {
 			"    secret = \"x\"\n  }\n", "client", 3},
 		{"client without secret", "\n  client \"lab\" {\n    address = \"127.0.0.1\"\n  }\n",
 			"client", 3},
+		{"realm with at sign", "  est_realms = [\"a@b\"]" + client, "est_realms", 2},
+		{"empty realm", "  est_realms = [\"\"]" + client, "est_realms", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

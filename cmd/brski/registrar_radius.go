@@ -55,7 +55,7 @@ func radiusServerConfig(fc *eapserver.FileConfig, opts registrar.Options,
 	}
 	return eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(), PledgeCAs: pledgeCAs,
 		DomainCAs: opts.DomainCA.Chain, Store: st, Policy: opts.Policy, ESTType: typ,
-		FragmentSize: fc.FragmentSize}, nil
+		FragmentSize: fc.FragmentSize, ESTRealms: fc.ESTRealms}, nil
 }
 
 // startRADIUS starts the RADIUS server when the configuration has a radius
