@@ -74,11 +74,11 @@ func (s *Server) checkCreatedOn(c *claim, now time.Time) *httpError {
 	return nil
 }
 
-// issue signs v and stores it in the audit log, unless the claim's serial
-// number and nonce already got a voucher: then it returns that voucher with
-// repeated set, does not log it again and does not apply the rate interval.
-// The checks and the insert run under one lock, so two racing claims for
-// the same device cannot both pass.
+// issue signs v and stores it in the audit log. When the claim's serial
+// number and nonce already got a voucher, it returns that voucher with
+// repeated set, without a new audit event and without a rate check. The
+// checks and the insert run under one lock, so two racing claims for the
+// same device cannot both pass.
 func (s *Server) issue(ctx context.Context, c *claim, v *voucher.Voucher) (signed []byte,
 	repeated bool, herr *httpError) {
 	s.claimMu.Lock()

@@ -112,14 +112,13 @@ func (s *session) claimGrant() (*enrollGrant, error) {
 }
 
 // releaseGrant ends the use of g that claimGrant began. A grant that
-// enrolled stays used up; after a failure the pledge may try again.
+// enrolled stays used up, and after a failure the pledge may try again.
 func (s *session) releaseGrant(g *enrollGrant, enrolled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g.enrolling = false
 	g.enrolled = g.enrolled || enrolled
 }
-
 
 // simpleReenroll renews an LDevID (RFC 7030, Section 4.2.2). The TLS
 // client must present a valid LDevID of the domain CA that the store

@@ -102,8 +102,8 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 				"request again after %v", r.opts.RetryAfter)}
 	}
 	if !bytes.Equal(e.nonce, pr.req.Nonce) {
-		// The result belongs to the request that started the exchange, and
-		// stays for it; its voucher carries the other nonce.
+		// The result belongs to the request that started the exchange and
+		// stays for it, because its voucher carries the other nonce.
 		return &httpError{Status: http.StatusConflict, RetryAfter: r.opts.RetryAfter,
 			Message: "another voucher request of this device, with another nonce, " +
 				"holds the pending voucher exchange; send the request again later"}
@@ -166,10 +166,10 @@ func acceptsVoucher(values []string) bool {
 	return false
 }
 
-// pendingKey identifies a voucher exchange for single-flight: the IDevID
-// fingerprint, so that one device runs one exchange at a time whatever its
-// nonces, or a hash of the body for a request without IDevID, whose serial
-// number is only a claim.
+// pendingKey identifies a voucher exchange for single-flight. It is the
+// IDevID fingerprint, so one device runs one exchange at a time whatever
+// its nonces. A request without IDevID, whose serial number is only a
+// claim, is keyed by a hash of its body.
 func pendingKey(pr *pledgeRequest, body []byte) string {
 	if pr.peer.Kind == PeerIDevID {
 		return "idevid/" + pr.peer.Fingerprint

@@ -220,8 +220,8 @@ type reportLimiter struct {
 	times map[string][]time.Time
 }
 
-// maxLimiterKeys bounds the devices that the limiter remembers; beyond it,
-// devices without a report in the window are forgotten.
+// maxLimiterKeys bounds the devices that the limiter remembers. Beyond it,
+// the limiter forgets devices without a report in the window.
 const maxLimiterKeys = 4096
 
 // admit records a report for key at now and returns 0, or returns how long
