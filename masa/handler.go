@@ -47,7 +47,7 @@ const (
 )
 
 // httpError is a rejection: the status and the message for the client, and
-// for a 500 the internal cause, which only OnRequest receives.
+// the internal cause, which only OnRequest receives.
 type httpError struct {
 	status     int
 	message    string
@@ -152,7 +152,9 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request,
 			return nil, reject(http.StatusRequestEntityTooLarge,
 				"the voucher request is larger than %d bytes", maxRequestBytes)
 		}
-		return nil, reject(http.StatusBadRequest, "reading the request body failed: %v", err)
+		return nil, &httpError{status: http.StatusBadRequest, cause: err,
+			message: "reading the request body failed or timed out; send the whole body " +
+				"at once"}
 	}
 	return body, nil
 }

@@ -146,6 +146,9 @@ func TestStalledBodyGets400(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("status %d, want 400: %s", resp.StatusCode, body)
 	}
+	if strings.Contains(string(body), "127.0.0.1") {
+		t.Errorf("400 body %q shows socket addresses", body)
+	}
 }
 
 func TestUnknownRouteListsRoutes(t *testing.T) {

@@ -32,7 +32,8 @@ type RequestLog struct {
 	SerialNumber string
 	// Reason is the message sent to the client for a rejection.
 	Reason string
-	// Err is the internal cause of a 500, which is never sent to the client.
+	// Err is the internal cause of a 500, or of a failed body read, which
+	// is never sent to the client.
 	Err error
 	// Duration is the time from the start of the request to the response.
 	Duration time.Duration

@@ -30,7 +30,8 @@ func readBody(req *http.Request) ([]byte, error) {
 			"request body exceeds %d bytes", maxBody)
 	}
 	if err != nil {
-		return nil, peerError(http.StatusBadRequest, "reading the request body failed: %v", err)
+		return nil, peerFailure(http.StatusBadRequest, err, "reading the request body "+
+			"failed or timed out; send the whole body at once")
 	}
 	return body, nil
 }
