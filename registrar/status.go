@@ -199,18 +199,17 @@ func truncateUTF8(s string, n int) string {
 // logText returns s for a log line: control characters, CR and LF become
 // spaces, and text beyond n bytes is replaced by "...".
 func logText(s string, n int) string {
-	cut := len(s) > n
-	s = truncateUTF8(s, n)
+	// Map first: it turns invalid bytes into U+FFFD, which takes three.
 	s = strings.Map(func(c rune) rune {
 		if unicode.IsControl(c) {
 			return ' '
 		}
 		return c
 	}, s)
-	if cut {
-		s += "..."
+	if len(s) <= n {
+		return s
 	}
-	return s
+	return truncateUTF8(s, n) + "..."
 }
 
 // reportLimiter counts the status reports of each device within

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/brski-eap/brski/policies"
 )
@@ -160,4 +161,22 @@ func TestStatusReportsPerDeviceBounded(t *testing.T) {
 	if other.Code != http.StatusOK {
 		t.Errorf("voucher status of the same device: status %d, want 200", other.Code)
 	}
+}
+
+// FuzzLogText checks that a logged reason stays short, on one line, and
+// valid UTF-8 when the reason was.
+func FuzzLogText(f *testing.F) {
+	f.Add("first line\r\nsecond line")
+	f.Add(strings.Repeat("é", 150))
+	f.Add("\xff\xfe")
+	f.Fuzz(func(t *testing.T, reason string) {
+		got := logText(reason, maxLoggedReason)
+		if len(got) > maxLoggedReason+3 || strings.ContainsAny(got, "\r\n") {
+			t.Fatalf("logText(%q) = %q: longer than %d bytes or several lines", reason, got,
+				maxLoggedReason+3)
+		}
+		if utf8.ValidString(reason) && !utf8.ValidString(got) {
+			t.Fatalf("logText(%q) = %q is not valid UTF-8", reason, got)
+		}
+	})
 }
