@@ -63,7 +63,7 @@ default {
 // env is a domain with a MASA, a registrar with its SQL store, and the
 // RADIUS server with eapserver on a loopback port.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	factory *masa.Factory
 	ca      *registrar.DomainCA
 	st      *registrar.SQLStore
@@ -77,20 +77,20 @@ type env struct {
 	masaHold chan struct{}
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, nil)
 }
 
 // newEnvWith is newEnv with a function that changes the registrar options.
-func newEnvWith(t *testing.T, configure func(*registrar.Options)) *env {
+func newEnvWith(t testing.TB, configure func(*registrar.Options)) *env {
 	t.Helper()
 	return newEnvServer(t, configure, nil)
 }
 
 // newEnvServer is newEnvWith with a hook that adjusts the eapserver
 // configuration too.
-func newEnvServer(t *testing.T, configure func(*registrar.Options),
+func newEnvServer(t testing.TB, configure func(*registrar.Options),
 	configureServer func(*eapserver.Config)) *env {
 	t.Helper()
 	e := &env{t: t}
@@ -143,7 +143,7 @@ func newEnvServer(t *testing.T, configure func(*registrar.Options),
 
 // startMASA starts the MASA of a new acme factory behind an HTTPS test
 // server.
-func startMASA(t *testing.T, dir string, e *env) *httptest.Server {
+func startMASA(t testing.TB, dir string, e *env) *httptest.Server {
 	t.Helper()
 	var inner http.Handler
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter,
@@ -237,7 +237,7 @@ func (e *env) mint(serial string) *pledge.Pledge {
 	return &pledge.Pledge{IDevID: id, MASATrust: pool(e.factory.CA)}
 }
 
-func parsePolicy(t *testing.T, src string) *policies.Policy {
+func parsePolicy(t testing.TB, src string) *policies.Policy {
 	t.Helper()
 	f, diags := hclsyntax.ParseConfig([]byte(src), "policy.hcl", hcl.InitialPos)
 	if diags.HasErrors() {

@@ -317,3 +317,28 @@ func TestRequestsWithoutEAPPacket(t *testing.T) {
 		})
 	}
 }
+
+func TestEAPTLSRevokedAfterAcceptGetsReject(t *testing.T) {
+	e := newEnv(t)
+	dev := e.bootstrap("SN-2003", "02-00-00-00-20-03")
+	ctx := context.Background()
+	roots := pool(dev.res.DomainCAs...)
+	if _, err := pledge.AuthenticateTLS(ctx, dev.nas, dev.ldevid, roots,
+		pledge.EAPConfig{}); err != nil {
+		t.Fatalf("AuthenticateTLS before the revocation: %v (result %+v)", err,
+			e.lastResult())
+	}
+	err := e.st.DB.RevokeCertificate(ctx, dev.res.LDevID.SerialNumber, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pledge.AuthenticateTLS(ctx, dev.nas, dev.ldevid, roots, pledge.EAPConfig{})
+	if !errors.Is(err, pledge.ErrEAPFailure) {
+		t.Errorf("AuthenticateTLS error = %v, want ErrEAPFailure", err)
+	}
+	reply, _ := dev.nas.Final()
+	checkReject(t, reply)
+	if res := e.lastResult(); !errors.Is(res.Err, eapserver.ErrNotEnrolled) {
+		t.Errorf("reject cause = %v, want ErrNotEnrolled", res.Err)
+	}
+}

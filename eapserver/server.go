@@ -105,6 +105,9 @@ type Server struct {
 	est      *eapest.ESTServer
 	dict     *radius.VendorDictionary
 	domain   *x509.CertPool
+	verified verified
+	vouchers voucherCache
+	devices  boundedMap[string, enrolledDevice]
 }
 
 var _ radius.Handler = (*Server)(nil)

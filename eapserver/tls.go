@@ -13,7 +13,6 @@ import (
 
 	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/store"
-	"github.com/brski-eap/brski/voucher"
 )
 
 // Store is the part of the registrar's store that EAP-TLS reads.
@@ -47,7 +46,11 @@ func (s *Server) ldevidTLSConfig() *tls.Config {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		_, err := s.issued(ctx, cs.PeerCertificates[0])
+		leaf := cs.PeerCertificates[0]
+		rec, err := s.issued(ctx, leaf)
+		if err == nil {
+			s.verified.put(leaf, rec)
+		}
 		return err
 	}
 	return c
@@ -110,19 +113,22 @@ func (s *Server) pledgeTLSConfig() *tls.Config {
 // criteria counts as having a fetched log without entries.
 func (s *Server) enrolledFacts(ctx context.Context, leaf *x509.Certificate,
 	nas policies.NASFacts) (policies.Facts, error) {
-	cert, err := s.issued(ctx, leaf)
-	if err != nil {
-		return policies.Facts{}, err
+	cert, ok := s.verified.take(leaf)
+	if !ok {
+		var err error
+		if cert, err = s.issued(ctx, leaf); err != nil {
+			return policies.Facts{}, err
+		}
 	}
 	f := policies.Facts{NAS: nas, Time: s.cfg.Now()}
 	f.Device.Serial = cert.DeviceSerial
-	e, err := s.enrollment(ctx, cert)
+	d, err := s.enrolledDevice(ctx, cert)
 	if err != nil {
 		return f, err
 	}
-	f.Device.Manufacturer = e.Manufacturer
-	f.Device.IDevIDFingerprint = e.IDevIDFingerprint
-	f.Device.IDevIDPresented = e.IDevIDFingerprint != ""
+	f.Device.Manufacturer = d.manufacturer
+	f.Device.IDevIDFingerprint = d.idevid
+	f.Device.IDevIDPresented = d.idevid != ""
 	exp, err := s.cfg.Store.ExpectedDevice(ctx, cert.DeviceSerial)
 	switch {
 	case err == nil:
@@ -130,38 +136,68 @@ func (s *Server) enrolledFacts(ctx context.Context, leaf *x509.Certificate,
 	case !errors.Is(err, store.ErrNotFound):
 		return f, fmt.Errorf("eapserver: look up expected device %q: %w", cert.DeviceSerial, err)
 	}
-	f.MASA = masaFacts(e)
+	f.MASA = d.masa
 	return f, nil
 }
 
-// enrollment returns the enrollment that issued cert, or else the latest
-// one of the device that was not a reject.
-func (s *Server) enrollment(ctx context.Context, cert store.Certificate) (store.Enrollment,
+// enrolledDevice contains the fields of an enrollment record that the
+// policy reads.
+type enrolledDevice struct {
+	manufacturer string
+	idevid       string // IDevID fingerprint, or empty
+	masa         policies.MASAFacts
+}
+
+// enrolledDevice returns the facts of the enrollment that issued cert, or
+// else of the latest one of the device that was not a reject. The record
+// that issued a certificate does not change, so its facts are kept by the
+// certificate serial; the latest record can, so it is read every time.
+func (s *Server) enrolledDevice(ctx context.Context, cert store.Certificate) (enrolledDevice,
 	error) {
+	key := cert.SerialNumber.Text(16)
+	if d, ok := s.devices.get(key); ok {
+		return d, nil
+	}
+	e, issuing, err := s.enrollment(ctx, cert)
+	if err != nil {
+		return enrolledDevice{}, err
+	}
+	d := enrolledDevice{manufacturer: e.Manufacturer, idevid: e.IDevIDFingerprint,
+		masa: s.masaFacts(e)}
+	if issuing {
+		s.devices.put(key, d)
+	}
+	return d, nil
+}
+
+// enrollment returns the enrollment that issued cert and true, or else
+// the latest one of the device that was not a reject and false.
+func (s *Server) enrollment(ctx context.Context, cert store.Certificate) (store.Enrollment,
+	bool, error) {
 	list, err := s.cfg.Store.Enrollments(ctx, cert.DeviceSerial)
 	if err != nil {
-		return store.Enrollment{}, fmt.Errorf("eapserver: enrollments of %q: %w",
+		return store.Enrollment{}, false, fmt.Errorf("eapserver: enrollments of %q: %w",
 			cert.DeviceSerial, err)
 	}
 	var found *store.Enrollment
 	for i := range list {
 		e := &list[i]
 		if e.CertificateSerial != nil && e.CertificateSerial.Cmp(cert.SerialNumber) == 0 {
-			return *e, nil
+			return *e, true, nil
 		}
 		if e.Outcome != policies.OutcomeReject.String() {
 			found = e
 		}
 	}
 	if found == nil {
-		return store.Enrollment{}, fmt.Errorf("%w: no admitting enrollment for device %q",
-			ErrNotEnrolled, cert.DeviceSerial)
+		return store.Enrollment{}, false, fmt.Errorf(
+			"%w: no admitting enrollment for device %q", ErrNotEnrolled, cert.DeviceSerial)
 	}
-	return *found, nil
+	return *found, false, nil
 }
 
 // masaFacts restores the MASA facts of an enrollment from its record.
-func masaFacts(e store.Enrollment) policies.MASAFacts {
+func (s *Server) masaFacts(e store.Enrollment) policies.MASAFacts {
 	m := policies.MASAFacts{Mode: policies.VoucherMASA}
 	for _, mode := range e.Modes {
 		switch policies.Mode(mode) {
@@ -176,12 +212,7 @@ func masaFacts(e store.Enrollment) policies.MASAFacts {
 		return m
 	}
 	m.VoucherObtained = true
-	if so, err := voucher.ParseSigned(e.Voucher); err == nil {
-		if v, err := voucher.ParseVoucher(so.Content); err == nil {
-			m.Assertion = string(v.Assertion)
-			m.Nonceless = len(v.Nonce) == 0
-		}
-	}
+	voucherFactsOf(&s.vouchers, e.Voucher).applyTo(&m)
 	return m
 }
 
