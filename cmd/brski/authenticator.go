@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -47,13 +46,10 @@ func runAuthenticator(args []string, stdout, stderr io.Writer) error {
 	if *configFile == "" {
 		return &exitError{code: 2, err: errors.New("brski authenticator: --config is required")}
 	}
-	logLevel := hclog.LevelFromString(*level)
-	if logLevel == hclog.NoLevel {
-		return &exitError{code: 2, err: fmt.Errorf("brski authenticator: invalid --log-level "+
-			"%q; use trace, debug, info, warn or error", *level)}
+	logger, err := newLogger("authenticator", *level, stderr)
+	if err != nil {
+		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "authenticator", Output: stderr,
-		Level: logLevel})
 	setup, err := loadAuthenticatorConfig(*configFile)
 	if err != nil {
 		return err

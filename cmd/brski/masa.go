@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -65,12 +64,10 @@ func runMASA(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: errors.New("brski masa: --config is required and no " +
 			"arguments are allowed; run \"brski masa -h\"")}
 	}
-	logLevel := hclog.LevelFromString(*level)
-	if logLevel == hclog.NoLevel {
-		return &exitError{code: 2, err: fmt.Errorf("brski masa: invalid --log-level %q; "+
-			"use trace, debug, info, warn or error", *level)}
+	logger, err := newLogger("masa", *level, stderr)
+	if err != nil {
+		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "masa", Output: stderr, Level: logLevel})
 	cfg, err := masa.LoadConfig(*configFile)
 	var diags hcl.Diagnostics
 	if errors.As(err, &diags) {
@@ -101,26 +98,14 @@ func runMASA(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	select {
-	case err := <-served:
-		srv.Close()
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", masaShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), masaShutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
+	err = serveUntilDone(ctx, logger, masaShutdownTimeout,
+		func() error { return srv.Serve(l) }, srv.Shutdown)
 	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Close is safe after Shutdown, and releases the database when Serve
+		// failed before any shutdown.
+		srv.Close()
 	}
-	logger.Info("stopped")
-	return nil
+	return err
 }
 
 // logRequest writes one line per MASA request, at a level set by the

@@ -67,13 +67,10 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: fmt.Errorf("brski registrar: unexpected argument %q; "+
 			"run \"brski registrar -h\"", fs.Arg(0))}
 	}
-	logLevel := hclog.LevelFromString(*level)
-	if logLevel == hclog.NoLevel {
-		return &exitError{code: 2, err: fmt.Errorf("brski registrar: invalid --log-level %q; "+
-			"use trace, debug, info, warn or error", *level)}
+	logger, err := newLogger("registrar", *level, stderr)
+	if err != nil {
+		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "registrar", Output: stderr,
-		Level: logLevel})
 	cfg, err := loadRegistrarConfig(*configFile, logger)
 	if err != nil {
 		return err
@@ -151,25 +148,8 @@ func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.O
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeTLS(l, "", "") }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", registrarShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), registrarShutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
+	return serveUntilDone(ctx, logger, registrarShutdownTimeout,
+		func() error { return srv.ServeTLS(l, "", "") }, srv.Shutdown)
 }
 
 // logRegistrarRequest writes one line per request, at a level set by the
