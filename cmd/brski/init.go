@@ -87,27 +87,11 @@ func createLab(dir string, devices int) (*lab, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		return nil, err
 	}
-	factory, err := masa.InitFactory(filepath.Join(dir, "factory"), labManufacturer, labMASAURL)
+	serials, err := createFactory(dir, devices)
 	if err != nil {
 		return nil, err
 	}
-	l := &lab{Dir: dir}
-	for i := 1; i <= devices; i++ {
-		serial := fmt.Sprintf("LAB-%04d", i)
-		if _, err := factory.Mint(serial, "lab-switch"); err != nil {
-			return nil, err
-		}
-		l.Serials = append(l.Serials, serial)
-	}
-	// Pledges trust the factory CA, which issues the MASA's voucher-signing
-	// certificate.
-	caPEM, err := os.ReadFile(filepath.Join(dir, "factory", masa.FactoryCAFile))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "masa-trust.pem"), caPEM, 0o644); err != nil {
-		return nil, err
-	}
+
 	if _, err := registrar.GenerateDomainCA(filepath.Join(dir, "domain"), time.Now()); err != nil {
 		return nil, err
 	}
@@ -117,10 +101,38 @@ func createLab(dir string, devices int) (*lab, error) {
 	if err := writeLabConfigs(dir); err != nil {
 		return nil, err
 	}
-	if err := registerLabDevices(filepath.Join(dir, "data", "registrar.db"), l.Serials); err != nil {
+	if err := registerLabDevices(filepath.Join(dir, "data", "registrar.db"), serials); err != nil {
 		return nil, err
 	}
-	return l, nil
+	return &lab{Dir: dir, Serials: serials}, nil
+}
+
+// createFactory creates DIR/factory with the given number of devices and
+// DIR/masa-trust.pem, and returns the devices' serial numbers.
+func createFactory(dir string, devices int) ([]string, error) {
+	factory, err := masa.InitFactory(filepath.Join(dir, "factory"), labManufacturer, labMASAURL)
+	if err != nil {
+		return nil, err
+	}
+	var serials []string
+	for i := 1; i <= devices; i++ {
+		serial := fmt.Sprintf("LAB-%04d", i)
+		if _, err := factory.Mint(serial, "lab-switch"); err != nil {
+			return nil, err
+		}
+		serials = append(serials, serial)
+	}
+
+	// Pledges trust the factory CA, which issues the MASA's voucher-signing
+	// certificate.
+	caPEM, err := os.ReadFile(filepath.Join(dir, "factory", masa.FactoryCAFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "masa-trust.pem"), caPEM, 0o644); err != nil {
+		return nil, err
+	}
+	return serials, nil
 }
 
 func writeSecret(path string) error {
