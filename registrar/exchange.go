@@ -233,7 +233,7 @@ func (r *Registrar) verifyVoucher(cms []byte, m *Manufacturer, serial string,
 		return nil, "", fmt.Errorf("the MASA voucher is not valid CMS: %w", err)
 	}
 	if _, err := so.Verify(voucher.VerifyOptions{Roots: m.masaRoots,
-		CurrentTime: r.now(), VerifyChain: r.chains.verify}); err != nil {
+		CurrentTime: r.now(), VerifyChain: r.chains.Verify}); err != nil {
 		return nil, "", fmt.Errorf("the MASA voucher signature does not verify with the "+
 			"masa_trust anchors of manufacturer %q: %w", m.Name, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/brski-eap/brski/internal/chaincache"
 )
 
 // Routes that the registrar serves.
@@ -39,6 +41,20 @@ const (
 	DefaultWriteMargin = 30 * time.Second
 )
 
+// Limits of the registrar's cache of verified chains, which checks the
+// signatures of a chain once and not in each of the TLS client check, the
+// voucher request check and the voucher check of one bootstrap.
+const (
+	// chainCacheSize bounds the cached chains. One bootstrap adds the
+	// IDevID chain, and the MASA's signing chain is shared by all
+	// bootstraps of a manufacturer.
+	chainCacheSize = 1024
+	// chainCacheTTL bounds how long a chain stays cached after it
+	// verified. It is longer than a normal EAP-EST conversation, so that
+	// each chain of a bootstrap is verified once.
+	chainCacheTTL = 5 * time.Minute
+)
+
 // Registrar serves the BRSKI and EST routes. Create it with New.
 type Registrar struct {
 	opts          Options
@@ -46,7 +62,7 @@ type Registrar struct {
 	cert          *RegistrarCert
 	manufacturers []Manufacturer
 	domainPool    *x509.CertPool
-	chains        *chainCache
+	chains        *chaincache.Cache
 	mux           *http.ServeMux
 	pending       *pendingTable
 	reports       reportLimiter
@@ -87,7 +103,7 @@ func New(opts Options) (*Registrar, error) {
 			opts.VoucherWait)
 	}
 	r := &Registrar{opts: opts, ca: opts.DomainCA, cert: opts.Cert, domainPool: x509.NewCertPool(),
-		chains: newChainCache(chainCacheSize, chainCacheTTL)}
+		chains: chaincache.New(chainCacheSize, chainCacheTTL)}
 	r.domainPool.AddCert(opts.DomainCA.Cert)
 	for _, m := range opts.Manufacturers {
 		m, err := m.prepare()

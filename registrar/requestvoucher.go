@@ -223,7 +223,7 @@ func (r *Registrar) checkPledgeSignature(req *http.Request, p *peerIdentity,
 	inter := chainPool(req.TLS.PeerCertificates[1:])
 	v, err := so.Verify(voucher.VerifyOptions{Roots: p.Manufacturer.roots,
 		Intermediates: inter, CurrentTime: r.now(), Signer: p.Cert,
-		VerifyChain: r.chains.verify})
+		VerifyChain: r.chains.Verify})
 	if err != nil {
 		return peerFailure(http.StatusForbidden, err, "voucher request signature does not "+
 			"verify with the IDevID: %s", peerText(err))

@@ -104,7 +104,7 @@ func (r *Registrar) verifyPeer(certs []*x509.Certificate, now time.Time) *peerId
 		CurrentTime:   now,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	if _, err := r.chains.verify(leaf, opts); err == nil {
+	if _, err := r.chains.Verify(leaf, opts); err == nil {
 		p.Kind = PeerLDevID
 		return p
 	}
@@ -115,7 +115,7 @@ func (r *Registrar) verifyPeer(certs []*x509.Certificate, now time.Time) *peerId
 		// without clientAuth, so any usage is accepted here.
 		opts.Roots = m.roots
 		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
-		_, err := r.chains.verify(leaf, opts)
+		_, err := r.chains.Verify(leaf, opts)
 		if err == nil {
 			p.Kind = PeerIDevID
 			p.Manufacturer = m

@@ -1,14 +1,14 @@
-package registrar
+package chaincache
 
 import (
-	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
-	"net/http"
+	"crypto/x509/pkix"
+	"math/big"
 	"testing"
 	"time"
-
-	"github.com/brski-eap/brski/store"
-	"github.com/brski-eap/brski/voucher"
 )
 
 // TestChainCache verifies a leaf through an intermediate once, and then
@@ -42,14 +42,14 @@ func TestChainCache(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newChainCache(8, tc.ttl)
-			_, err := c.verify(leaf, x509.VerifyOptions{Roots: roots,
+			c := New(8, tc.ttl)
+			_, err := c.Verify(leaf, x509.VerifyOptions{Roots: roots,
 				Intermediates: chainPool([]*x509.Certificate{inter.cert}),
 				CurrentTime:   now, KeyUsages: clientAuth})
 			if err != nil {
 				t.Fatalf("first verify: %v", err)
 			}
-			chains, err := c.verify(leaf, x509.VerifyOptions{Roots: tc.roots,
+			chains, err := c.Verify(leaf, x509.VerifyOptions{Roots: tc.roots,
 				CurrentTime: tc.at, KeyUsages: tc.usages})
 			if gotHit := err == nil; gotHit != tc.wantHit {
 				t.Fatalf("hit = %v (error %v), want %v", gotHit, err, tc.wantHit)
@@ -65,15 +65,15 @@ func TestChainCacheSkipsFailures(t *testing.T) {
 	root := newTestCA(t, "root")
 	other := newTestCA(t, "other")
 	leaf := other.issue(t, newKey(t), "SN-1", x509.ExtKeyUsageClientAuth)
-	c := newChainCache(8, time.Minute)
+	c := New(8, time.Minute)
 	opts := x509.VerifyOptions{Roots: chainPool([]*x509.Certificate{root.cert}),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
 	for range 2 {
-		if _, err := c.verify(leaf, opts); err == nil {
+		if _, err := c.Verify(leaf, opts); err == nil {
 			t.Fatal("verify of a leaf of an untrusted CA succeeded")
 		}
 	}
-	if got := c.len(); got != 0 {
+	if got := c.Len(); got != 0 {
 		t.Errorf("cached chains = %d, want 0", got)
 	}
 }
@@ -92,25 +92,25 @@ func TestChainCacheEvictsLeastRecent(t *testing.T) {
 		leaves = append(leaves, inter.issue(t, newKey(t), sn, x509.ExtKeyUsageClientAuth))
 	}
 
-	c := newChainCache(2, time.Minute)
+	c := New(2, time.Minute)
 	for _, leaf := range leaves[:2] {
-		if _, err := c.verify(leaf, withInter); err != nil {
+		if _, err := c.Verify(leaf, withInter); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A hit on A makes B the least recently used entry, which C evicts.
-	if _, err := c.verify(leaves[0], alone); err != nil {
+	if _, err := c.Verify(leaves[0], alone); err != nil {
 		t.Fatalf("A: %v", err)
 	}
-	if _, err := c.verify(leaves[2], withInter); err != nil {
+	if _, err := c.Verify(leaves[2], withInter); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.len(); got != 2 {
+	if got := c.Len(); got != 2 {
 		t.Errorf("cached chains = %d, want 2", got)
 	}
 
 	for i, wantHit := range []bool{true, false, true} {
-		_, err := c.verify(leaves[i], alone)
+		_, err := c.Verify(leaves[i], alone)
 		if gotHit := err == nil; gotHit != wantHit {
 			t.Errorf("leaf %s: hit = %v (error %v), want %v", leaves[i].Subject, gotHit, err,
 				wantHit)
@@ -118,27 +118,75 @@ func TestChainCacheEvictsLeastRecent(t *testing.T) {
 	}
 }
 
-// TestBootstrapsShareMASAChain runs the voucher exchange of two pledges.
-// The registrar then holds one chain per IDevID and one for the MASA's
-// signing certificate, which both vouchers share.
-func TestBootstrapsShareMASAChain(t *testing.T) {
-	m := newTestMASA(t)
-	st := openTestStore(t, "SN-0501")
-	err := st.DB.AddExpectedDevice(context.Background(), store.ExpectedDevice{Serial: "SN-0502"})
+// testCA is a minimal issuing CA.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	return newSubCA(t, name, nil)
+}
+
+// newSubCA returns a CA that parent issued, or a self-signed one when
+// parent is nil.
+func newSubCA(t *testing.T, name string, parent *testCA) *testCA {
+	t.Helper()
+	key := newKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	issuer, issuerKey := tmpl, key
+	if parent != nil {
+		issuer, issuerKey = parent.cert, parent.key
+	}
+	return &testCA{cert: sign(t, tmpl, issuer, key, issuerKey), key: key}
+}
+
+// issue signs a leaf certificate with the given subject serial number and
+// extended key usage.
+func (ca *testCA) issue(t *testing.T, key *ecdsa.PrivateKey, serial string,
+	eku x509.ExtKeyUsage) *x509.Certificate {
+	t.Helper()
+	n, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: n, Subject: pkix.Name{CommonName: "device", SerialNumber: serial},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku},
+	}
+	return sign(t, tmpl, ca.cert, key, ca.key)
+}
+
+func sign(t *testing.T, tmpl, issuer *x509.Certificate, key, issuerKey *ecdsa.PrivateKey,
+) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), issuerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := testRegistrarFor(t, m, st, Options{})
-	addr := serveRegistrar(t, r)
-	for _, serial := range []string{"SN-0501", "SN-0502"} {
-		p := dialPledge(t, addr, mintDevice(t, m, serial))
-		resp, body := p.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType,
-			p.voucherRequest(t))
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: requestvoucher status = %d; body %q", serial, resp.StatusCode, body)
-		}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := r.chains.len(); got != 3 {
-		t.Errorf("cached chains = %d, want 3 (two IDevIDs and the MASA signer)", got)
+	return cert
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return key
+}
+
+func chainPool(certs []*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p
 }

@@ -1,4 +1,9 @@
-package registrar
+// Package chaincache remembers certificate chains that verified, so that
+// a server checks the signatures of a chain once and not in every
+// handshake or message that presents the same certificate. The registrar
+// uses it for the IDevID and MASA chains of a bootstrap, and the EAP-TLS
+// server for the LDevIDs of devices that authenticate again.
+package chaincache
 
 import (
 	"container/list"
@@ -9,29 +14,14 @@ import (
 	"time"
 )
 
-// Limits of the chain cache.
-const (
-	// chainCacheSize bounds the cached chains. One bootstrap adds the
-	// IDevID chain, and the MASA's signing chain is shared by all
-	// bootstraps of a manufacturer.
-	chainCacheSize = 1024
-	// chainCacheTTL bounds how long a chain stays cached after it
-	// verified. It is longer than a normal EAP-EST conversation, so that
-	// each chain of a bootstrap is verified once.
-	chainCacheTTL = 5 * time.Minute
-)
-
-// chainCache remembers certificate chains that verified, so that the
-// registrar checks the signatures of a chain once and not in each of the
-// TLS client check, the voucher request check and the voucher check of one
-// bootstrap. Entries are keyed by the SHA-256 of the leaf, the trust
-// anchor pool and the key usages, and hold the chains that Verify
-// returned. A hit requires the verification time to lie inside the
-// validity of every certificate of those chains and within chainCacheTTL
-// of the original check. Failed verifications are not cached. The least
-// recently used entry goes when the cache is full. A chainCache is safe
-// for concurrent use.
-type chainCache struct {
+// Cache remembers certificate chains that verified. Entries are keyed by
+// the SHA-256 of the leaf, the trust anchor pool, the key usages and the
+// DNS name, and hold the chains that Verify returned. A hit requires the
+// verification time to lie inside the validity of every certificate of
+// those chains and within the TTL of the original check. Failed
+// verifications are not cached. The least recently used entry goes when
+// the cache is full. A Cache is safe for concurrent use.
+type Cache struct {
 	mu      sync.Mutex
 	max     int
 	ttl     time.Duration
@@ -54,20 +44,21 @@ type chainEntry struct {
 	until    time.Time // the earliest NotAfter in chains
 }
 
-func newChainCache(max int, ttl time.Duration) *chainCache {
-	return &chainCache{max: max, ttl: ttl, entries: make(map[chainKey]*list.Element),
+// New returns an empty Cache of at most max chains, each of which stays
+// cached for ttl after it verified.
+func New(max int, ttl time.Duration) *Cache {
+	return &Cache{max: max, ttl: ttl, entries: make(map[chainKey]*list.Element),
 		order: list.New()}
 }
 
-// verify returns leaf.Verify(opts), from the cache when the same leaf
+// Verify returns leaf.Verify(opts), from the cache when the same leaf
 // verified against opts.Roots with the same key usages and DNS name
-// before. The
-// intermediates are not part of the key: a leaf that chained to a root
+// before. The intermediates are not part of the key: a leaf that chained to a root
 // once, through whichever intermediates, still does while all of those
 // certificates are valid. Revocation is not checked, as x509 does not
 // check it either. opts.Roots must not change after the first call, which
-// holds for the registrar's pools.
-func (c *chainCache) verify(leaf *x509.Certificate, opts x509.VerifyOptions) (
+// holds for pools that are built once at start-up.
+func (c *Cache) Verify(leaf *x509.Certificate, opts x509.VerifyOptions) (
 	[][]*x509.Certificate, error) {
 	now := opts.CurrentTime
 	if now.IsZero() {
@@ -87,7 +78,7 @@ func (c *chainCache) verify(leaf *x509.Certificate, opts x509.VerifyOptions) (
 	return chains, nil
 }
 
-func (c *chainCache) lookup(key chainKey, now time.Time) ([][]*x509.Certificate, bool) {
+func (c *Cache) lookup(key chainKey, now time.Time) ([][]*x509.Certificate, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
@@ -105,7 +96,7 @@ func (c *chainCache) lookup(key chainKey, now time.Time) ([][]*x509.Certificate,
 	return e.chains, true
 }
 
-func (c *chainCache) add(e *chainEntry) {
+func (c *Cache) add(e *chainEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[e.key]; ok {
@@ -121,8 +112,8 @@ func (c *chainCache) add(e *chainEntry) {
 	}
 }
 
-// len returns the number of cached chains.
-func (c *chainCache) len() int {
+// Len returns the number of cached chains.
+func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()
