@@ -57,20 +57,22 @@ func TestEAPTLSRejects(t *testing.T) {
 		name    string
 		cert    func() tls.Certificate
 		wantErr error // in the server's result, nil to only expect a reject
+		// wantUnknownCA expects the chain check to name an unknown issuer.
+		wantUnknownCA bool
 	}{
 		{"unknown CA", func() tls.Certificate {
 			return issueLDevID(t, other, "SN-2001")
-		}, nil},
+		}, nil, true},
 		{"never issued", func() tls.Certificate {
 			return issueLDevID(t, e.ca, "SN-2001")
-		}, eapserver.ErrNotEnrolled},
+		}, eapserver.ErrNotEnrolled, false},
 		{"revoked", func() tls.Certificate {
 			if err := e.st.DB.RevokeCertificate(ctx, dev.res.LDevID.SerialNumber,
 				time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 			return dev.ldevid
-		}, eapserver.ErrNotEnrolled},
+		}, eapserver.ErrNotEnrolled, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +90,11 @@ func TestEAPTLSRejects(t *testing.T) {
 			}
 			if tt.wantErr != nil && !errors.Is(res.Err, tt.wantErr) {
 				t.Errorf("reject cause = %v, want %v", res.Err, tt.wantErr)
+			}
+			var unknownCA x509.UnknownAuthorityError
+			if gotUnknownCA := errors.As(res.Err, &unknownCA); gotUnknownCA != tt.wantUnknownCA {
+				t.Errorf("reject cause = %v, want an unknown authority: %v", res.Err,
+					tt.wantUnknownCA)
 			}
 		})
 	}

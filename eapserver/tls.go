@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/brski-eap/brski/internal/chaincache"
 	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/store"
 )
@@ -32,21 +33,36 @@ type Store interface {
 // inside a RADIUS round trip.
 const storeTimeout = time.Second
 
+// Limits of the EAP-TLS server's cache of verified LDevID chains. A
+// device that authenticates again presents the same chain, whose
+// signatures need no second check while the domain CAs stay the same. The
+// store is still asked about revocation in every handshake.
+const (
+	ldevidChainCacheSize = 4096
+	ldevidChainCacheTTL  = 24 * time.Hour
+)
+
 // ldevidTLSConfig is the EAP-TLS server configuration: the client
 // certificate must chain to the domain CA, and the store must know it as
 // issued and not revoked. Both checks run in the handshake, so a rejected
 // device gets a TLS alert before the EAP-Failure (RFC 5216, Section 2.1.3).
+// crypto/tls still checks the CertificateVerify signature, the proof that
+// the client holds the LDevID's key, in every handshake.
 func (s *Server) ldevidTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
 	c.ClientCAs = s.domain
-	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.ClientAuth = tls.RequireAnyClientCert
+	chains := chaincache.New(ldevidChainCacheSize, ldevidChainCacheTTL)
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("eapserver: no client certificate")
 		}
+		leaf := cs.PeerCertificates[0]
+		if err := s.verifyLDevIDChain(chains, cs.PeerCertificates); err != nil {
+			return err
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		leaf := cs.PeerCertificates[0]
 		rec, err := s.issued(ctx, leaf)
 		if err == nil {
 			s.verified.put(leaf, rec)
@@ -54,6 +70,23 @@ func (s *Server) ldevidTLSConfig() *tls.Config {
 		return err
 	}
 	return c
+}
+
+// verifyLDevIDChain checks that certs, the client's certificate and any
+// intermediates it sent, chain to a domain CA for client authentication.
+func (s *Server) verifyLDevIDChain(chains *chaincache.Cache, certs []*x509.Certificate,
+) error {
+	opts := x509.VerifyOptions{Roots: s.domain, CurrentTime: s.cfg.Now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if len(certs) > 1 {
+		opts.Intermediates = certPool(certs[1:])
+	}
+	if _, err := chains.Verify(certs[0], opts); err != nil {
+		return fmt.Errorf("eapserver: client certificate serial %x does not chain to the "+
+			"domain CA (enroll the device over EAP-EST first): %w",
+			certs[0].SerialNumber, err)
+	}
+	return nil
 }
 
 // issued returns the store entry of an LDevID that is neither unknown nor

@@ -85,7 +85,12 @@ var ErrEAPFailure = errors.New("pledge: authenticator sent EAP-Failure")
 func AuthenticateTLS(ctx context.Context, tr eapest.Transport, ldevid tls.Certificate,
 	roots *x509.CertPool, cfg EAPConfig) (eap.PeerResult, error) {
 	base := &tls.Config{
-		Certificates: []tls.Certificate{ldevid},
+		// The LDevID is sent even when the server's CertificateRequest
+		// lists other CAs, so that the server, not the supplicant, decides
+		// and can name the reason of a reject.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &ldevid, nil
+		},
 		// The chain is verified below without a host name.
 		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
