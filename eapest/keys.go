@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/brski-eap/brski/eap"
@@ -101,15 +102,21 @@ func ecdheSuites() []uint16 {
 	return ids
 }
 
-// curves are the key shares offered and accepted. A client that offers
-// one of them in its first key_share never needs a HelloRetryRequest,
-// because crypto/tls prefers a group that already has a key share. P-256
-// comes first: with Go's assembly it costs about two thirds of X25519 per
-// handshake, and the pledge offers only the first group's key share.
-var curves = []tls.CurveID{tls.CurveP256, tls.X25519}
+// curves are the key exchange groups that the server accepts. Since Go
+// 1.24 crypto/tls ignores the order of CurvePreferences: among the groups
+// of the client's key_share it takes X25519 before P-256. A client that
+// sends a key share of either never gets a HelloRetryRequest.
+var curves = []tls.CurveID{tls.X25519, tls.CurveP256}
+
+// peerCurves is the peer's default group: P-256 alone, which every TLS 1.3
+// server must support (RFC 8446, Section 9.1) and which every ECDHE
+// server of TLS 1.2 has. Its key exchange costs the server about two
+// thirds of X25519's in Go on amd64 (a fixed-base table for the server's
+// key share, and assembly field arithmetic).
+var peerCurves = []tls.CurveID{tls.CurveP256}
 
 // ServerTLSConfig returns a copy of base with the tunnel rules applied:
-// TLS 1.2 at least, ECDHE cipher suites, P-256 and X25519, no session
+// TLS 1.2 at least, ECDHE cipher suites, X25519 and P-256, no session
 // tickets, and a required client certificate. base must contain the server
 // certificate and decide trust in the client certificate: either ClientCAs
 // with ClientAuth tls.RequireAndVerifyClientCert, or a VerifyConnection or
@@ -139,16 +146,40 @@ func ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
 }
 
 // PeerTLSConfig returns a copy of base with the tunnel rules applied. base
-// must contain the peer certificate (IDevID or LDevID).
+// must contain the peer certificate (IDevID or LDevID). The peer offers
+// base.CurvePreferences, which must be X25519 or P-256, or P-256 alone
+// when it is empty.
 func PeerTLSConfig(base *tls.Config) (*tls.Config, error) {
 	if base == nil || (len(base.Certificates) == 0 && base.GetClientCertificate == nil) {
 		return nil, errors.New("eapest: peer TLS config has no client certificate; " +
 			"set Certificates to the IDevID or LDevID")
 	}
+	groups, err := peerGroups(base.CurvePreferences)
+	if err != nil {
+		return nil, err
+	}
 	c := base.Clone()
 	applyTunnelRules(c)
+	c.CurvePreferences = groups
 	c.ClientSessionCache = nil
 	return c, nil
+}
+
+// peerGroups returns the key exchange groups that a peer offers: those of
+// want that the tunnel allows, or peerCurves when want is empty.
+func peerGroups(want []tls.CurveID) ([]tls.CurveID, error) {
+	if len(want) == 0 {
+		return peerCurves, nil
+	}
+	var groups []tls.CurveID
+	for _, g := range want {
+		if !slices.Contains(curves, g) {
+			return nil, fmt.Errorf("eapest: peer key exchange group %v is not allowed in "+
+				"the tunnel; use %v", g, curves)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
 }
 
 func applyTunnelRules(c *tls.Config) {
