@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -204,4 +205,78 @@ func postPledgeRequest(addr string, idevid *x509.Certificate, key crypto.Signer)
 	// decision hook blocks, or with the kill.
 	http.ReadResponse(bufio.NewReader(conn), req)
 	return nil
+}
+
+// statusChildEnv makes the test binary act as the child of
+// TestStatusReportSurvivesKill. Its value is the data directory.
+const statusChildEnv = "BRSKI_REGISTRAR_STATUS_CHILD"
+
+// TestStatusReportSurvivesKill checks that a status report in the
+// telemetry database, which commits without an fsync, is still there after
+// the process that recorded it is killed with SIGKILL.
+func TestStatusReportSurvivesKill(t *testing.T) {
+	if dir := os.Getenv(statusChildEnv); dir != "" {
+		runStatusChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStatusReportSurvivesKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), statusChildEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start child: %v", err)
+	}
+	defer cmd.Process.Kill()
+	expectLine(t, bufio.NewScanner(stdout), "recorded status")
+	if err := cmd.Process.Signal(os.Kill); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("child exited cleanly; want it killed")
+	}
+
+	st, err := OpenStore(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("reopen store: %v", err)
+	}
+	defer st.Close()
+	var n int
+	err = st.telemetry.QueryRow(`SELECT count(*) FROM status_reports
+		WHERE device_serial = 'KILL-2' AND kind = 'enroll'`).Scan(&n)
+	if err != nil {
+		t.Fatalf("count status reports: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("telemetry has %d enroll reports of KILL-2 after the kill, want 1", n)
+	}
+}
+
+// runStatusChild records one status report, prints "recorded status" and
+// blocks on stdin, which the parent never closes before it kills the
+// process.
+func runStatusChild(dir string) {
+	st, err := OpenStore(context.Background(), dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+	err = st.RecordStatus(context.Background(), StatusReport{Time: time.Now(),
+		Kind: "enroll", DeviceSerial: "KILL-2", Fingerprint: "ab", Authenticated: true,
+		Version: 1, Status: true, Raw: []byte(`{"version":1,"status":true}`)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+	fmt.Println("recorded status")
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(4)
 }

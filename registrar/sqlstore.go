@@ -39,7 +39,10 @@ CREATE INDEX status_reports_device ON status_reports (device_serial, time);
 
 // SQLStore is the Store of a running registrar: the registrar tables of
 // package store and a telemetry database for status reports, both SQLite
-// files in the data directory.
+// files in the data directory. The telemetry database commits with
+// store.SyncNormal, which saves an fsync per status report: a report
+// survives a crash or kill of the process, but a power loss can drop the
+// latest reports. Decisions and certificates commit with store.SyncFull.
 type SQLStore struct {
 	// DB is the store of expected devices, decisions, cached vouchers and
 	// certificates, for other tools that manage it.
@@ -59,7 +62,8 @@ func OpenStore(ctx context.Context, dir string) (*SQLStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registrar: %w", err)
 	}
-	tdb, err := store.OpenDB(ctx, filepath.Join(dir, TelemetryFile), telemetryMigrations)
+	tdb, err := store.OpenDBSync(ctx, filepath.Join(dir, TelemetryFile), telemetryMigrations,
+		store.SyncNormal)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registrar: %w", err)

@@ -9,10 +9,11 @@ import (
 // ErrNotFound is returned by Store lookups that find no row.
 var ErrNotFound = errors.New("registrar: not found")
 
-// Store is the persistence that the registrar needs. Every Record method
-// returns only after the row is durable, because the registrar replies to
-// the pledge after it returns (a decision must survive a crash that
-// follows the reply).
+// Store is the persistence that the registrar needs. RecordDecision and
+// RecordCertificate return only after the row is durable, because the
+// registrar replies to the pledge after they return (a decision must
+// survive a crash that follows the reply). RecordStatus must at least
+// survive a crash of the process; telemetry may be lost in a power loss.
 type Store interface {
 	// ExpectedDevice returns the expected-devices entry of a serial
 	// number, or ErrNotFound.

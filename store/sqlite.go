@@ -28,16 +28,43 @@ type Migration struct {
 // its pragmas and prepared its statements again.
 const maxIdleConns = 8
 
+// Synchronous is the SQLite synchronous setting of a database in WAL mode
+// (https://sqlite.org/pragma.html#pragma_synchronous).
+type Synchronous string
+
+const (
+	// SyncFull syncs the write-ahead log in every commit, so a committed
+	// row survives a power loss or an operating system crash.
+	SyncFull Synchronous = "FULL"
+	// SyncNormal writes every commit to the write-ahead log before the
+	// commit returns, so a committed row survives a crash or kill of the
+	// process. The log is synced only at checkpoints, so a power loss or an
+	// operating system crash can roll back the latest commits.
+	SyncNormal Synchronous = "NORMAL"
+)
+
 // OpenDB opens or creates the SQLite database at path, enables WAL mode,
 // foreign keys and synchronous=FULL, and applies the migrations that the
 // database has not seen yet. It refuses a database whose schema is newer than
 // migrations, which means an older binary opened a newer store.
 func OpenDB(ctx context.Context, path string, migrations []Migration) (*sql.DB, error) {
+	return OpenDBSync(ctx, path, migrations, SyncFull)
+}
+
+// OpenDBSync is OpenDB with the synchronous setting sync in place of
+// SyncFull. Use SyncNormal only for data whose loss in a power failure is
+// acceptable, such as telemetry, and never for enrollment decisions.
+func OpenDBSync(ctx context.Context, path string, migrations []Migration,
+	sync Synchronous) (*sql.DB, error) {
+	if sync != SyncFull && sync != SyncNormal {
+		return nil, fmt.Errorf("store: %s: invalid synchronous setting %q; use %q or %q",
+			path, sync, SyncFull, SyncNormal)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" +
+		string(sync) + ")&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

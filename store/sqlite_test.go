@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -40,5 +43,56 @@ func TestOpenDBMigrations(t *testing.T) {
 
 	if _, err := OpenDB(ctx, path, v1); err == nil {
 		t.Error("OpenDB with older migrations succeeded; want an error")
+	}
+}
+
+func TestOpenDBSyncSetting(t *testing.T) {
+	ctx := context.Background()
+	migrations := []Migration{{Name: "create", SQL: "CREATE TABLE a (x INTEGER)"}}
+	tests := []struct {
+		name string
+		sync Synchronous
+		want int // PRAGMA synchronous: 1 is NORMAL, 2 is FULL
+	}{
+		{"full", SyncFull, 2},
+		{"normal", SyncNormal, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := OpenDBSync(ctx, filepath.Join(t.TempDir(), "test.db"), migrations,
+				tt.sync)
+			if err != nil {
+				t.Fatalf("OpenDBSync: %v", err)
+			}
+			defer db.Close()
+			// Two connections at once: the setting must hold for every
+			// connection of the pool, not only the first.
+			for i := range 2 {
+				conn, err := db.Conn(ctx)
+				if err != nil {
+					t.Fatalf("Conn: %v", err)
+				}
+				defer conn.Close()
+				var got int
+				if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+					t.Fatalf("PRAGMA synchronous: %v", err)
+				}
+				if got != tt.want {
+					t.Errorf("connection %d: synchronous = %d, want %d", i, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenDBSyncRejectsUnknownSetting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := OpenDBSync(context.Background(), path, nil, "OFF")
+	if err == nil {
+		db.Close()
+		t.Fatal("OpenDBSync with OFF succeeded; want an error")
+	}
+	if _, statErr := os.Stat(path); !errors.Is(statErr, fs.ErrNotExist) {
+		t.Errorf("OpenDBSync with OFF created %s (stat: %v); want no file", path, statErr)
 	}
 }
