@@ -50,6 +50,9 @@ const (
 // the client holds the LDevID's key, in every handshake.
 func (s *Server) ldevidTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
+	if !s.cfg.FullChain {
+		c.Certificates = withoutAnchors(c.Certificates, s.cfg.DomainCAs)
+	}
 	c.ClientCAs = s.domain
 	c.ClientAuth = tls.RequireAnyClientCert
 	chains := chaincache.New(ldevidChainCacheSize, ldevidChainCacheTTL)
@@ -114,7 +117,7 @@ func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Cert
 // unknown issuers out of the tunnel.
 func (s *Server) pledgeTLSConfig() *tls.Config {
 	c := s.cfg.RegistrarTLS.Clone()
-	if !s.cfg.ESTFullChain {
+	if !s.cfg.FullChain {
 		c.Certificates = withoutAnchors(c.Certificates, s.cfg.DomainCAs)
 	}
 	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
