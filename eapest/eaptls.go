@@ -20,30 +20,34 @@ type TLSServerConfig struct {
 	// FragmentSize is the maximum TLS data per Request. Default
 	// DefaultFragmentSize. The conversation's Framed-MTU lowers it.
 	FragmentSize int
+	// Profile selects the TLS rules. Default ProfileDefault.
+	Profile TLSProfile
 }
 
 // TLSServer creates EAP-TLS server methods, RFC 5216 and RFC 9190, for
 // devices that authenticate with their LDevID. It is safe for concurrent
 // use.
 type TLSServer struct {
-	tls  *tls.Config
-	size int
+	tls     *tls.Config
+	profile TLSProfile
+	size    int
 }
 
 // NewTLSServer checks cfg and returns a method factory.
 func NewTLSServer(cfg TLSServerConfig) (*TLSServer, error) {
-	c, err := ServerTLSConfig(cfg.TLS)
+	c, err := cfg.Profile.ServerTLSConfig(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
-	return &TLSServer{tls: c, size: cfg.FragmentSize}, nil
+	return &TLSServer{tls: c, profile: cfg.Profile, size: cfg.FragmentSize}, nil
 }
 
 // NewMethod returns the method for one conversation.
 func (s *TLSServer) NewMethod() eap.Method {
 	m := &tlsServerMethod{}
 	m.t = serverTunnel{
-		typ: TypeTLS, config: s.tls, configSize: s.size, serve: serveTLSResult,
+		typ: TypeTLS, config: s.tls, profile: s.profile, configSize: s.size,
+		serve: serveTLSResult,
 	}
 	return m
 }

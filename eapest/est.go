@@ -43,6 +43,8 @@ type ESTServerConfig struct {
 	// MaxBodyBytes caps each request and response body. Default
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Profile selects the TLS rules. Default ProfileDefault.
+	Profile TLSProfile
 }
 
 // ESTServer creates EAP-EST server methods. Each method runs a TLS 1.3 (or
@@ -58,6 +60,7 @@ type ESTServerConfig struct {
 type ESTServer struct {
 	typ     eap.MethodType
 	tls     *tls.Config
+	profile TLSProfile
 	handler http.Handler
 	size    int
 	budget  time.Duration
@@ -73,12 +76,12 @@ func NewESTServer(cfg ESTServerConfig) (*ESTServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := ServerTLSConfig(cfg.TLS)
+	c, err := cfg.Profile.ServerTLSConfig(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
-	s := &ESTServer{typ: typ, tls: c, handler: cfg.Handler, size: cfg.FragmentSize,
-		budget: cfg.RoundBudget, maxBody: cfg.MaxBodyBytes}
+	s := &ESTServer{typ: typ, tls: c, profile: cfg.Profile, handler: cfg.Handler,
+		size: cfg.FragmentSize, budget: cfg.RoundBudget, maxBody: cfg.MaxBodyBytes}
 	if s.budget <= 0 {
 		s.budget = DefaultRoundBudget
 	}
@@ -110,7 +113,7 @@ func (s *ESTServer) Type() eap.MethodType { return s.typ }
 func (s *ESTServer) NewMethod() eap.Method {
 	m := &estServerMethod{srv: s}
 	m.t = serverTunnel{
-		typ: s.typ, config: s.tls, version: Version, checkVersion: true,
+		typ: s.typ, config: s.tls, profile: s.profile, version: Version, checkVersion: true,
 		configSize: s.size, budget: s.budget, serve: m.serve,
 	}
 	return m

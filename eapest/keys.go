@@ -49,9 +49,11 @@ func typeCode(t eap.MethodType) []byte {
 // ExportKeyingMaterial computes for a nil context. randoms is
 // client.random || server.random for the TLS 1.2 Session-Id, or nil.
 //
-// NOTE: since Go 1.22, ExportKeyingMaterial refuses TLS 1.2 connections
-// without the Extended Master Secret (RFC 7627), so TLS 1.2 peers must
-// support it. OpenSSL-based supplicants do.
+// Since Go 1.22, ExportKeyingMaterial rejects TLS 1.0 to 1.2 connections
+// without the Extended Master Secret (RFC 7627), so under ProfileDefault
+// such peers fail here. OpenSSL-based supplicants send it. Under
+// ProfileLegacy the server tunnel derives their keys from the captured
+// master secret instead, see legacyKeys.
 func deriveKeys(cs *tls.ConnectionState, t eap.MethodType, randoms []byte) (keyMaterial, error) {
 	code := typeCode(t)
 	if cs.Version == tls.VersionTLS13 {
@@ -115,14 +117,21 @@ var curves = []tls.CurveID{tls.X25519, tls.CurveP256}
 // key share, and assembly field arithmetic).
 var peerCurves = []tls.CurveID{tls.CurveP256}
 
-// ServerTLSConfig returns a copy of base with the tunnel rules applied:
-// TLS 1.2 at least, ECDHE cipher suites, X25519 and P-256, no session
-// tickets, and a required client certificate. base must contain the server
-// certificate and decide trust in the client certificate: either ClientCAs
-// with ClientAuth tls.RequireAndVerifyClientCert, or a VerifyConnection or
+// ServerTLSConfig returns a copy of base with the tunnel rules of
+// ProfileDefault applied: TLS 1.2 at least, ECDHE cipher suites, X25519 and
+// P-256, no session tickets, and a required client certificate. base must
+// contain the server certificate and decide trust in the client
+// certificate: either ClientCAs with ClientAuth
+// tls.RequireAndVerifyClientCert, or a VerifyConnection or
 // VerifyPeerCertificate hook, which is how the registrar checks an IDevID
 // against its manufacturer CAs.
 func ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
+	return ProfileDefault.ServerTLSConfig(base)
+}
+
+// checkServerBase checks the requirements of ServerTLSConfig on base and
+// returns a copy of it.
+func checkServerBase(base *tls.Config) (*tls.Config, error) {
 	if base == nil {
 		return nil, errors.New("eapest: nil server TLS config; set the server certificate")
 	}
@@ -136,13 +145,7 @@ func ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
 		return nil, errors.New("eapest: server TLS config does not verify client " +
 			"certificates; set VerifyConnection or ClientCAs with RequireAndVerifyClientCert")
 	}
-	c := base.Clone()
-	applyTunnelRules(c)
-	c.SessionTicketsDisabled = true
-	if c.ClientAuth < tls.RequireAnyClientCert {
-		c.ClientAuth = tls.RequireAnyClientCert
-	}
-	return c, nil
+	return base.Clone(), nil
 }
 
 // PeerTLSConfig returns a copy of base with the tunnel rules applied. base

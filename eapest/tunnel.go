@@ -22,6 +22,7 @@ var ErrProtocol = errors.New("eapest: protocol violation")
 type serverTunnel struct {
 	typ          eap.MethodType
 	config       *tls.Config
+	profile      TLSProfile
 	version      Flags // version bits of every Request
 	checkVersion bool  // reject Responses with other version bits
 	configSize   int   // configured fragment size
@@ -42,7 +43,8 @@ type serverTunnel struct {
 
 	reasm   Reassembler
 	frag    fragmenter
-	randoms []byte // client.random || server.random, for the TLS 1.2 Session-Id
+	randoms []byte      // client.random || server.random, for the TLS 1.2 Session-Id
+	secrets *legacyKeys // the master secret under ProfileLegacy, else nil
 	sentAny bool
 }
 
@@ -130,7 +132,7 @@ func (t *serverTunnel) advance(ctx context.Context, msg []byte) (eap.Step, error
 // launch creates the TLS server and its goroutine.
 func (t *serverTunnel) launch() {
 	t.conn = newPipeConn()
-	t.tc = tls.Server(t.conn, t.config)
+	t.tc = tls.Server(t.conn, t.legacyConfig())
 	t.done = make(chan struct{})
 	go func() {
 		defer close(t.done)
@@ -176,7 +178,7 @@ func (t *serverTunnel) finish(cause error) (eap.Step, error) {
 	if out.Err != nil {
 		return eap.Step{Status: eap.StatusFailure, Outcome: out}, nil
 	}
-	keys, err := deriveKeys(&t.state, t.typ, t.randoms)
+	keys, err := t.deriveTunnelKeys()
 	if err != nil {
 		out.Err = err
 		return eap.Step{Status: eap.StatusFailure, Outcome: out}, nil
