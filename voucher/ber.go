@@ -17,9 +17,17 @@ const maxBERDepth = 64
 // berToDER converts one BER element (X.690, Section 8) to DER (X.690,
 // Section 10): indefinite lengths become definite, lengths become minimal,
 // and constructed OCTET STRINGs and character strings become primitive.
-// Input that is already DER comes back byte for byte. SET OF order is kept,
-// because re-sorting would change signed bytes that a peer sent.
+// Input that is already DER is returned as is, without a copy. SET OF order
+// is kept, because re-sorting would change signed bytes that a peer sent.
 func berToDER(data []byte) ([]byte, error) {
+	if isDERElement(data) {
+		return data, nil
+	}
+	return convertBER(data)
+}
+
+// convertBER is berToDER without the check for input that is DER already.
+func convertBER(data []byte) ([]byte, error) {
 	r := berReader{data: data}
 	der, err := r.element(0)
 	if err != nil {
@@ -30,6 +38,14 @@ func berToDER(data []byte) ([]byte, error) {
 			len(data)-r.off)
 	}
 	return der, nil
+}
+
+// isDERElement reports whether data is exactly one element that berToDER
+// would return unchanged. It allocates nothing, so DER input, which this
+// project's pledge, registrar and MASA send, skips the conversion.
+func isDERElement(data []byte) bool {
+	r := berReader{data: data}
+	return r.skipDER(0) && r.off == len(data)
 }
 
 // berReader reads BER elements from data, starting at off.
@@ -76,6 +92,52 @@ func (r *berReader) element(depth int) ([]byte, error) {
 		content = append(content, c...)
 	}
 	return encodeElement(tag, content), nil
+}
+
+// skipDER moves r.off past the element at r.off and returns true when the
+// element is valid DER: definite lengths in their shortest form and no
+// constructed strings, all the way down. For any other input, valid BER
+// or not, it returns false and leaves r.off undefined, so that the caller
+// falls back to element, which converts BER and reports the problem.
+func (r *berReader) skipDER(depth int) bool {
+	if depth > maxBERDepth {
+		return false
+	}
+	tag, err := r.identifier()
+	if err != nil {
+		return false
+	}
+	lengthStart := r.off
+	length, indefinite, err := r.length()
+	if err != nil || indefinite || !shortestLength(r.data[lengthStart:r.off], length) {
+		return false
+	}
+	if tag[0]&0x20 == 0 {
+		r.off += length
+		return true
+	}
+	if isStringTag(tag) {
+		return false
+	}
+	end := r.off + length
+	sub := berReader{data: r.data[:end], off: r.off}
+	for sub.off < end {
+		if !sub.skipDER(depth + 1) {
+			return false
+		}
+	}
+	r.off = end
+	return true
+}
+
+// shortestLength reports whether the length octets encode n as DER
+// requires (X.690, Section 10.1): the short form below 128, and otherwise
+// the long form without leading zero octets.
+func shortestLength(octets []byte, n int) bool {
+	if len(octets) == 1 {
+		return true // the short form
+	}
+	return n >= 0x80 && octets[1] != 0
 }
 
 // children reads the elements inside a constructed element, up to its end

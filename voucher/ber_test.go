@@ -141,3 +141,69 @@ func TestBERToDERInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestIsDERElement(t *testing.T) {
+	long := append([]byte{0x04, 0x81, 0x80}, make([]byte, 128)...)
+	tests := []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"null", []byte{0x05, 0x00}, true},
+		{"sequence", []byte{0x30, 0x03, 0x02, 0x01, 0x05}, true},
+		{"high tag number", []byte{0xbf, 0x81, 0x01, 0x02, 0x05, 0x00}, true},
+		{"long form of 128", long, true},
+		{"long form short length", []byte{0x04, 0x81, 0x01, 0xaa}, false},
+		{"leading zero length octet", append([]byte{0x04, 0x82, 0x00, 0x80},
+			make([]byte, 128)...), false},
+		{"indefinite sequence", []byte{0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00}, false},
+		{"indefinite inside definite", []byte{0x30, 0x04, 0x30, 0x80, 0x00, 0x00}, false},
+		{"constructed octets", []byte{0x24, 0x03, 0x04, 0x01, 0x02}, false},
+		{"empty", nil, false},
+		{"length beyond input", []byte{0x04, 0x05, 0x01}, false},
+		{"child beyond parent", []byte{0x30, 0x02, 0x04, 0x02, 0x01, 0x02}, false},
+		{"trailing byte", []byte{0x05, 0x00, 0x00}, false},
+		{"too deep", nestSequences([]byte{0x05, 0x00}, maxBERDepth+1), false},
+		{"deepest allowed", nestSequences([]byte{0x05, 0x00}, maxBERDepth), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isDERElement(tt.in); got != tt.want {
+				t.Errorf("isDERElement(%x) = %t, want %t", tt.in, got, tt.want)
+			}
+		})
+	}
+	for _, vec := range allVectors {
+		if der := readCMS(t, vec.name); !isDERElement(der) {
+			t.Errorf("%s: isDERElement = false for the DER vector", vec.name)
+		}
+	}
+}
+
+// nestSequences wraps inner in n DER SEQUENCEs.
+func nestSequences(inner []byte, n int) []byte {
+	for range n {
+		inner = encodeElement([]byte{0x30}, inner)
+	}
+	return inner
+}
+
+// FuzzIsDERElement checks the allocation-free DER check against the full
+// conversion: input is DER exactly when converting it changes nothing.
+func FuzzIsDERElement(f *testing.F) {
+	for _, vec := range allVectors {
+		der := readCMS(f, vec.name)
+		f.Add(der)
+		f.Add(toIndefinite(f, der, 200))
+	}
+	f.Add([]byte{0x04, 0x81, 0x01, 0xaa})
+	f.Add([]byte{0x24, 0x03, 0x04, 0x01, 0x02})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		converted, err := convertBER(data)
+		unchanged := err == nil && bytes.Equal(converted, data)
+		if got := isDERElement(data); got != unchanged {
+			t.Fatalf("isDERElement = %t, but conversion error %v, unchanged %t", got, err,
+				unchanged)
+		}
+	})
+}

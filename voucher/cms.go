@@ -100,7 +100,9 @@ type SignedObject struct {
 // Section 5) in DER or BER, indefinite lengths included. It requires
 // encapsulated content of type id-data or id-ct-animaJSONVoucher and
 // exactly one SignerInfo. It checks structure only; call Verify to check
-// the signature. Errors wrap ErrMalformed or ErrContentType.
+// the signature. Errors wrap ErrMalformed or ErrContentType. The result may
+// share memory with DER input, such as the raw bytes of its certificates,
+// so data must not change while the result is in use.
 func ParseSigned(data []byte) (*SignedObject, error) {
 	der, err := berToDER(data)
 	if err != nil {

@@ -95,6 +95,9 @@ func checkBERSequence(data []byte) error {
 	if len(data) < 2 || data[0] != 0x30 {
 		return errors.New("not a SEQUENCE")
 	}
+	if isDERElement(data) {
+		return nil
+	}
 	r := berReader{data: data}
 	if _, err := r.element(0); err != nil {
 		return err
