@@ -92,7 +92,12 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 		c.out = append(c.out, b[written:written+n]...)
 		written += n
 	}
-	notify(c.changed)
+	if len(c.out) >= maxPending {
+		// Output below the cap settles nothing: the method waits until TLS
+		// reads or kicks. Waking it for every TLS record would only make it
+		// check settled and sleep again.
+		notify(c.changed)
+	}
 	return written, nil
 }
 

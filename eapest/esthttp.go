@@ -53,6 +53,10 @@ func serveHTTP(ctx context.Context, c *tls.Conn, h http.Handler, maxBody int64) 
 	state := c.ConnectionState()
 	quota := &quotaReader{r: c}
 	br := bufio.NewReaderSize(quota, 4096)
+	// Buffering joins the status line, headers and body of a response into
+	// few TLS records, which saves EAP fragments. One buffer serves every
+	// response, since each is flushed before the next request is read.
+	bw := bufio.NewWriterSize(c, 4096)
 	for {
 		quota.n = maxHeaderBytes + maxBody
 		req, err := http.ReadRequest(br)
@@ -66,7 +70,7 @@ func serveHTTP(ctx context.Context, c *tls.Conn, h http.Handler, maxBody int64) 
 		req.TLS = &state
 		req.RemoteAddr = c.RemoteAddr().String()
 		req = req.WithContext(ctx)
-		if err := serveOne(c, req, h, maxBody); err != nil {
+		if err := serveOne(bw, req, h, maxBody); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -75,14 +79,15 @@ func serveHTTP(ctx context.Context, c *tls.Conn, h http.Handler, maxBody int64) 
 	}
 }
 
-// serveOne runs the handler and writes its response. The body that the
-// handler did not read is drained so that the next request starts at the
-// right byte.
-func serveOne(w io.Writer, req *http.Request, h http.Handler, maxBody int64) error {
+// serveOne runs the handler and writes its response to bw, which it
+// flushes. The body that the handler did not read is drained so that the
+// next request starts at the right byte.
+func serveOne(bw *bufio.Writer, req *http.Request, h http.Handler, maxBody int64) error {
 	rw := &responseWriter{header: http.Header{}, max: maxBody}
 	req.Body = http.MaxBytesReader(rw, req.Body, maxBody)
 	if err := callHandler(h, rw, req); err != nil {
-		writeError(w, http.StatusInternalServerError)
+		writeError(bw, http.StatusInternalServerError)
+		bw.Flush()
 		return err
 	}
 	if _, err := io.Copy(io.Discard, req.Body); err != nil {
@@ -92,9 +97,6 @@ func serveOne(w io.Writer, req *http.Request, h http.Handler, maxBody int64) err
 		StatusCode: rw.statusCode(), ProtoMajor: 1, ProtoMinor: 1, Header: rw.header,
 		Request: req, ContentLength: int64(rw.body.Len()), Body: io.NopCloser(&rw.body),
 	}
-	// Buffering joins the status line, headers and body into few TLS
-	// records, which saves EAP fragments.
-	bw := bufio.NewWriterSize(w, 4096)
 	if err := resp.Write(bw); err != nil {
 		return fmt.Errorf("eapest: write HTTP response in the tunnel: %w", err)
 	}
