@@ -71,6 +71,8 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	percent, limit := tuneRegistrarGC()
+	logger.Debug("garbage collector", "gc_percent", percent, "memory_limit_bytes", limit)
 	cfg, err := loadRegistrarConfig(*configFile, logger)
 	if err != nil {
 		return err
