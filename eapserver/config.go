@@ -33,6 +33,7 @@ const (
 //	  listen        = "127.0.0.1:1812"
 //	  fragment_size = 1024
 //	  method_type   = 255
+//	  tls_profile   = "default"
 //	  client "switch-1" {
 //	    address     = "192.0.2.10"
 //	    secret_file = "switch-1.secret"
@@ -56,6 +57,9 @@ type FileConfig struct {
 	// ESTRealms are NAI realms whose identities are offered EAP-EST before
 	// EAP-TLS; see Config.ESTRealms.
 	ESTRealms []string `hcl:"est_realms,optional"`
+	// TLSProfile names the TLS rules of EAP-TLS and EAP-EST: "default"
+	// (also when empty) or "legacy", see eapest.ProfileLegacy.
+	TLSProfile string `hcl:"tls_profile,optional"`
 	// Clients are the NASes and proxies allowed to send requests.
 	Clients []radius.ClientConfig `hcl:"client,block"`
 
@@ -65,6 +69,7 @@ type FileConfig struct {
 	VendorIDRange     hcl.Range `hcl:"vendor_id,attr_range"`
 	VendorTypeRange   hcl.Range `hcl:"vendor_type,attr_range"`
 	ESTRealmsRange    hcl.Range `hcl:"est_realms,attr_range"`
+	TLSProfileRange   hcl.Range `hcl:"tls_profile,attr_range"`
 	// DefRange is the position of the block header, if the caller sets it.
 	DefRange hcl.Range
 }
@@ -113,6 +118,9 @@ func (c *FileConfig) Validate() hcl.Diagnostics {
 				"write the part after the @ of an identity, such as \"pledges.example\"",
 				realm)
 		}
+	}
+	if _, err := c.Profile(); err != nil {
+		bad("tls_profile", c.TLSProfileRange, "%v", err)
 	}
 	names := map[string]bool{}
 	for _, cl := range c.Clients {
@@ -166,6 +174,16 @@ func (c *FileConfig) ESTType() (eap.MethodType, error) {
 	}
 	return eap.MethodType{}, fmt.Errorf("%d is not supported; use 255 (Experimental, "+
 		"RFC 3748, Section 5.8) or 254 with vendor_id and vendor_type", c.MethodType)
+}
+
+// Profile returns the configured TLS profile: eapest.ProfileDefault when
+// tls_profile is absent, or an error that wraps eapest.ErrUnknownTLSProfile
+// for any name but "default" and "legacy".
+func (c *FileConfig) Profile() (eapest.TLSProfile, error) {
+	if c.TLSProfile == "" && c.TLSProfileRange.Filename == "" {
+		return eapest.ProfileDefault, nil
+	}
+	return eapest.ParseTLSProfile(c.TLSProfile)
 }
 
 // ListenAddr returns Listen, or DefaultListen when it is empty.

@@ -1,6 +1,7 @@
 package eapserver_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/brski-eap/brski/eap"
+	"github.com/brski-eap/brski/eapest"
 	"github.com/brski-eap/brski/eapserver"
 )
 
@@ -123,6 +125,8 @@ func TestDecodeFileConfigErrors(t *testing.T) {
 			"client", 3},
 		{"realm with at sign", "  est_realms = [\"a@b\"]" + client, "est_realms", 2},
 		{"empty realm", "  est_realms = [\"\"]" + client, "est_realms", 2},
+		{"unknown tls profile", "  tls_profile = \"legcy\"" + client, "tls_profile", 2},
+		{"empty tls profile", "  tls_profile = \"\"" + client, "tls_profile", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +146,53 @@ func TestDecodeFileConfigErrors(t *testing.T) {
 	}
 }
 
+func TestDecodeFileConfigTLSProfile(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want eapest.TLSProfile
+	}{
+		{"absent", "", eapest.ProfileDefault},
+		{"default", "  tls_profile = \"default\"\n", eapest.ProfileDefault},
+		{"legacy", "  tls_profile = \"legacy\"\n", eapest.ProfileLegacy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, diags := decodeRadiusBlock(strings.Replace(initBlock, "radius {\n",
+				"radius {\n"+tt.line, 1))
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, err := c.Profile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("Profile() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUnknownTLSProfileNamesValues checks that the error names the
+// configured value and both allowed ones, so the operator can fix it.
+func TestUnknownTLSProfileNamesValues(t *testing.T) {
+	_, diags := decodeRadiusBlock(strings.Replace(initBlock, "radius {\n",
+		"radius {\n  tls_profile = \"tls1.0\"\n", 1))
+	if !diags.HasErrors() {
+		t.Fatal("no error for tls_profile = \"tls1.0\"")
+	}
+	for _, want := range []string{`"tls1.0"`, `"default"`, `"legacy"`} {
+		if !strings.Contains(diags[0].Detail, want) {
+			t.Errorf("detail %q does not name %s", diags[0].Detail, want)
+		}
+	}
+	c := &eapserver.FileConfig{TLSProfile: "tls1.0"}
+	if _, err := c.Profile(); !errors.Is(err, eapest.ErrUnknownTLSProfile) {
+		t.Errorf("Profile() error = %v, want eapest.ErrUnknownTLSProfile", err)
+	}
+}
+
 // FuzzDecodeFileConfig decodes arbitrary radius blocks. A block that
 // decodes must validate again without errors and name its listen address.
 func FuzzDecodeFileConfig(f *testing.F) {
@@ -150,6 +201,8 @@ func FuzzDecodeFileConfig(f *testing.F) {
 		"  client \"a\" {\n    address = \"10.0.0.0/8\"\n    secret = \"x\"\n  }\n}\n")
 	f.Add("radius {\n  fragment_size = 64\n  client \"a\" { address = \"::1\" secret = \"x\" }\n}")
 	f.Add("radius { listen = \"[::1]:0\" }")
+	f.Add("radius {\n  tls_profile = \"legacy\"\n  client \"a\" { address = \"::1\" " +
+		"secret = \"x\" }\n}")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, diags := decodeRadiusBlock(src)
 		if diags.HasErrors() {
@@ -160,6 +213,9 @@ func FuzzDecodeFileConfig(f *testing.F) {
 		}
 		if c.ListenAddr() == "" {
 			t.Fatal("empty listen address")
+		}
+		if _, err := c.Profile(); err != nil {
+			t.Fatalf("decoded config has an invalid TLS profile: %v", err)
 		}
 	})
 }

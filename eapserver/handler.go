@@ -2,6 +2,7 @@ package eapserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"layeh.com/radius/rfc2869"
 
 	"github.com/brski-eap/brski/eap"
+	"github.com/brski-eap/brski/eapest"
 	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/radius"
 	"github.com/brski-eap/brski/registrar"
@@ -101,7 +103,7 @@ func (s *Server) respond(ctx context.Context, req *radius.Request, c *conversati
 	res := c.eap.Result()
 	sum := Result{NAS: c.nas.Client, CallingStationID: c.nas.CallingStationID,
 		Identity: res.Identity, Method: res.Method, Rounds: res.Rounds,
-		Duration: s.cfg.Now().Sub(c.start)}
+		Duration: s.cfg.Now().Sub(c.start), LegacyTLS: s.legacyTLS(res)}
 	if reply.Status == eap.StatusFailure {
 		sum.Outcome, sum.Err = OutcomeReject, res.Err
 		if sum.Err == nil {
@@ -129,6 +131,16 @@ func (s *Server) respond(ctx context.Context, req *radius.Request, c *conversati
 	}
 	s.report(sum)
 	return p, nil
+}
+
+// legacyTLS returns the legacy features of a finished method's handshake
+// under eapest.ProfileLegacy, and zero otherwise.
+func (s *Server) legacyTLS(res eap.Result) eapest.LegacyFeatures {
+	state, ok := res.Detail.(tls.ConnectionState)
+	if s.cfg.TLSProfile != eapest.ProfileLegacy || !ok {
+		return 0
+	}
+	return eapest.LegacyFeaturesOf(&state)
 }
 
 // challenge sends the next EAP Request in an Access-Challenge with the

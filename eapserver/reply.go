@@ -51,6 +51,10 @@ type Result struct {
 	Err error
 	// Duration is the time from the first Access-Request to the reply.
 	Duration time.Duration
+	// LegacyTLS lists the features of eapest.ProfileLegacy that the
+	// handshake used, such as TLS 1.0. It is zero under the default
+	// profile and for conversations without a finished handshake.
+	LegacyTLS eapest.LegacyFeatures
 }
 
 // MethodName returns "EAP-TLS", "EAP-EST" or the type name of r.Method.

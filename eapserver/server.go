@@ -71,6 +71,10 @@ type Config struct {
 	// without regard to case, as DNS names do. Empty (the default) offers
 	// EAP-TLS first to every identity, so stock supplicants work unchanged.
 	ESTRealms []string
+	// TLSProfile selects the TLS rules of both methods. Default
+	// eapest.ProfileDefault. Under eapest.ProfileLegacy, each Result names
+	// the legacy features that its handshake used.
+	TLSProfile eapest.TLSProfile
 	// FragmentSize is the TLS data per EAP Request of both methods.
 	// Default eapest.DefaultFragmentSize; Framed-MTU lowers it.
 	FragmentSize int
@@ -145,13 +149,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	var err error
 	s.tls, err = eapest.NewTLSServer(eapest.TLSServerConfig{TLS: s.ldevidTLSConfig(),
-		FragmentSize: cfg.FragmentSize})
+		FragmentSize: cfg.FragmentSize, Profile: cfg.TLSProfile})
 	if err != nil {
 		return nil, fmt.Errorf("eapserver: EAP-TLS: %w", err)
 	}
 	s.est, err = eapest.NewESTServer(eapest.ESTServerConfig{Type: cfg.ESTType,
 		TLS: s.pledgeTLSConfig(), Handler: cfg.Registrar, FragmentSize: cfg.FragmentSize,
-		RoundBudget: cfg.RoundBudget})
+		RoundBudget: cfg.RoundBudget, Profile: cfg.TLSProfile})
 	if err != nil {
 		return nil, fmt.Errorf("eapserver: EAP-EST: %w", err)
 	}
@@ -184,6 +188,9 @@ func checkConfig(cfg Config) error {
 
 // Sessions returns the State table, for its statistics.
 func (s *Server) Sessions() *radius.Sessions { return s.sessions }
+
+// TLSProfile returns the TLS profile of both methods.
+func (s *Server) TLSProfile() eapest.TLSProfile { return s.cfg.TLSProfile }
 
 // ESTType returns the EAP-EST method type in use.
 func (s *Server) ESTType() eap.MethodType { return s.est.Type() }
