@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/brski-eap/brski/eapest"
 	"github.com/brski-eap/brski/eapserver"
 	"github.com/brski-eap/brski/radius"
 	"github.com/brski-eap/brski/registrar"
@@ -49,13 +50,17 @@ func radiusServerConfig(fc *eapserver.FileConfig, opts registrar.Options,
 	if err != nil {
 		return eapserver.Config{}, err
 	}
+	profile, err := fc.Profile()
+	if err != nil {
+		return eapserver.Config{}, err
+	}
 	var pledgeCAs []*x509.Certificate
 	for _, m := range opts.Manufacturers {
 		pledgeCAs = append(pledgeCAs, m.CA...)
 	}
 	return eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(), PledgeCAs: pledgeCAs,
 		DomainCAs: opts.DomainCA.Chain, Store: st, Policy: opts.Policy, ESTType: typ,
-		FragmentSize: fc.FragmentSize, ESTRealms: fc.ESTRealms}, nil
+		FragmentSize: fc.FragmentSize, ESTRealms: fc.ESTRealms, TLSProfile: profile}, nil
 }
 
 // startRADIUS starts the RADIUS server when the configuration has a radius
@@ -105,7 +110,11 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 		names = append(names, c.String())
 	}
 	log.Info("starting", "listen", conn.LocalAddr().String(), "clients", names,
-		"eap_est_type", handler.ESTType().String())
+		"eap_est_type", handler.ESTType().String(), "tls_profile", handler.TLSProfile().String())
+	if handler.TLSProfile() == eapest.ProfileLegacy {
+		log.Warn("legacy TLS profile is on: EAP-TLS and EAP-EST accept TLS 1.0 and 1.1, " +
+			"TLS without Extended Master Secret and, with an RSA certificate, RSA key exchange")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		err := rl.srv.Serve(conn)
@@ -187,6 +196,9 @@ func logConversation(log hclog.Logger, r eapserver.Result) {
 	}
 	if r.Reason != "" {
 		fields = append(fields, "reason", clean(r.Reason))
+	}
+	if r.LegacyTLS != 0 {
+		fields = append(fields, "legacy_tls", r.LegacyTLS.String())
 	}
 	switch {
 	case r.Err != nil:
