@@ -50,11 +50,12 @@ func (b *boundedMap[K, V]) take(k K) (V, bool) {
 }
 
 // verified maps the leaf certificate of an EAP-TLS handshake to the store
-// entry that its VerifyConnection looked up. crypto/tls hands the
+// entries (the certificate and its device's expected-devices entry) that
+// its VerifyConnection looked up. crypto/tls hands the
 // same *x509.Certificate to VerifyConnection and to the ConnectionState of
 // the finished handshake, so the policy step finds the entry of its own
 // conversation and does not ask the store again.
-type verified = boundedMap[*x509.Certificate, store.Certificate]
+type verified = boundedMap[*x509.Certificate, store.IssuedCertificate]
 
 // voucherFacts are the fields of a stored voucher that the policy reads.
 type voucherFacts struct {

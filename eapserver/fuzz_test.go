@@ -27,16 +27,13 @@ import (
 // emptyStore contains no certificate.
 type emptyStore struct{}
 
-func (emptyStore) CertificateBySerial(context.Context, *big.Int) (store.Certificate, error) {
-	return store.Certificate{}, store.ErrNotFound
+func (emptyStore) CertificateWithDevice(context.Context, *big.Int) (store.IssuedCertificate,
+	error) {
+	return store.IssuedCertificate{}, store.ErrNotFound
 }
 
 func (emptyStore) Enrollments(context.Context, string) ([]store.Enrollment, error) {
 	return nil, nil
-}
-
-func (emptyStore) ExpectedDevice(context.Context, string) (store.ExpectedDevice, error) {
-	return store.ExpectedDevice{}, store.ErrNotFound
 }
 
 // fuzzServer returns a Server with a self-signed certificate, an empty

@@ -19,14 +19,13 @@ import (
 // Store is the part of the registrar's store that EAP-TLS reads.
 // *store.Store implements it.
 type Store interface {
-	// CertificateBySerial returns an issued LDevID, or an error wrapping
+	// CertificateWithDevice returns an issued LDevID with the
+	// expected-devices entry of its device, or an error wrapping
 	// store.ErrNotFound.
-	CertificateBySerial(ctx context.Context, serial *big.Int) (store.Certificate, error)
+	CertificateWithDevice(ctx context.Context, serial *big.Int) (store.IssuedCertificate,
+		error)
 	// Enrollments returns the enrollment records of a device, oldest first.
 	Enrollments(ctx context.Context, deviceSerial string) ([]store.Enrollment, error)
-	// ExpectedDevice returns the expected-devices entry of a serial, or an
-	// error wrapping store.ErrNotFound.
-	ExpectedDevice(ctx context.Context, serial string) (store.ExpectedDevice, error)
 }
 
 // storeTimeout bounds the store lookups of one TLS handshake, which run
@@ -94,9 +93,9 @@ func (s *Server) verifyLDevIDChain(chains *chaincache.Cache, certs []*x509.Certi
 
 // issued returns the store entry of an LDevID that is neither unknown nor
 // revoked.
-func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (store.Certificate,
-	error) {
-	c, err := s.cfg.Store.CertificateBySerial(ctx, leaf.SerialNumber)
+func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (
+	store.IssuedCertificate, error) {
+	c, err := s.cfg.Store.CertificateWithDevice(ctx, leaf.SerialNumber)
 	if errors.Is(err, store.ErrNotFound) {
 		return c, fmt.Errorf("%w: serial %x was never issued", ErrNotEnrolled,
 			leaf.SerialNumber)
@@ -158,19 +157,15 @@ func (s *Server) enrolledFacts(ctx context.Context, leaf *x509.Certificate,
 	}
 	f := policies.Facts{NAS: nas, Time: s.cfg.Now()}
 	f.Device.Serial = cert.DeviceSerial
-	d, err := s.enrolledDevice(ctx, cert)
+	d, err := s.enrolledDevice(ctx, cert.Certificate)
 	if err != nil {
 		return f, err
 	}
 	f.Device.Manufacturer = d.manufacturer
 	f.Device.IDevIDFingerprint = d.idevid
 	f.Device.IDevIDPresented = d.idevid != ""
-	exp, err := s.cfg.Store.ExpectedDevice(ctx, cert.DeviceSerial)
-	switch {
-	case err == nil:
-		f.Device.Expected, f.Device.Tags = true, exp.Tags
-	case !errors.Is(err, store.ErrNotFound):
-		return f, fmt.Errorf("eapserver: look up expected device %q: %w", cert.DeviceSerial, err)
+	if cert.IsExpected {
+		f.Device.Expected, f.Device.Tags = true, cert.Expected.Tags
 	}
 	f.MASA = d.masa
 	return f, nil

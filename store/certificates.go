@@ -123,6 +123,58 @@ func (s *Store) certificate(ctx context.Context, stmt *sql.Stmt, column, value s
 	return c, nil
 }
 
+// IssuedCertificate is a certificate together with the expected-devices
+// entry of its device, as CertificateWithDevice reads them.
+type IssuedCertificate struct {
+	Certificate
+	// Expected is the entry of Certificate.DeviceSerial in the
+	// expected-devices list, valid when IsExpected is true.
+	Expected   ExpectedDevice
+	IsExpected bool
+}
+
+// CertificateWithDevice returns the certificate with serial number serial
+// and the expected-devices entry of its device, read in one query, as an
+// EAP-TLS server needs both for every authentication. It returns an error
+// wrapping ErrNotFound when no certificate has that serial.
+func (s *Store) CertificateWithDevice(ctx context.Context, serial *big.Int) (
+	IssuedCertificate, error) {
+	value := formatSerial(serial)
+	var ic IssuedCertificate
+	var eSerial, eManufacturer, eTags, eAdded sql.NullString
+	c, err := scanCertificate(rowWith(s.st.certificateWithDevice.QueryRowContext(ctx, value),
+		&eSerial, &eManufacturer, &eTags, &eAdded))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ic, fmt.Errorf("store: certificate with serial_number %s: %w", value,
+			ErrNotFound)
+	}
+	if err == nil && eSerial.Valid {
+		ic.Expected, err = expectedDeviceOf(eSerial.String, eManufacturer.String,
+			eTags.String, eAdded.String)
+		ic.IsExpected = err == nil
+	}
+	if err != nil {
+		return ic, fmt.Errorf("store: certificate with serial_number %s: %w", value, err)
+	}
+	ic.Certificate = c
+	return ic, nil
+}
+
+// rowWith is a scanner that scans row into the destinations of each Scan
+// call followed by extra.
+func rowWith(row scanner, extra ...any) scanner {
+	return extraScanner{row: row, extra: extra}
+}
+
+type extraScanner struct {
+	row   scanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error {
+	return e.row.Scan(append(dest, e.extra...)...)
+}
+
 // CertificatesOfDevice returns the certificates issued to deviceSerial,
 // oldest first.
 func (s *Store) CertificatesOfDevice(ctx context.Context, deviceSerial string) ([]Certificate,

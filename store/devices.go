@@ -165,11 +165,16 @@ type scanner interface {
 }
 
 func scanExpectedDevice(row scanner) (ExpectedDevice, error) {
-	var d ExpectedDevice
-	var tags, added string
-	if err := row.Scan(&d.Serial, &d.Manufacturer, &tags, &added); err != nil {
+	var serial, manufacturer, tags, added string
+	if err := row.Scan(&serial, &manufacturer, &tags, &added); err != nil {
 		return ExpectedDevice{}, err
 	}
+	return expectedDeviceOf(serial, manufacturer, tags, added)
+}
+
+// expectedDeviceOf builds an expected-devices entry from its columns.
+func expectedDeviceOf(serial, manufacturer, tags, added string) (ExpectedDevice, error) {
+	d := ExpectedDevice{Serial: serial, Manufacturer: manufacturer}
 	if tags != "" {
 		d.Tags = strings.Split(tags, ",")
 	}

@@ -20,6 +20,11 @@ const (
 		WHERE fingerprint = ?`
 	sqlCertificatesOfDevice = `SELECT ` + certificateColumns + ` FROM certificates
 		WHERE device_serial = ? ORDER BY issued_at, serial_number`
+	sqlCertificateWithDevice = `SELECT c.serial_number, c.subject, c.device_serial,
+		c.fingerprint, c.not_after, c.issued_at, c.revoked_at,
+		e.serial, e.manufacturer, e.tags, e.added_at
+		FROM certificates AS c LEFT JOIN expected_devices AS e ON e.serial = c.device_serial
+		WHERE c.serial_number = ?`
 	sqlRevokeCertificate = `UPDATE certificates SET revoked_at =
 		CASE WHEN revoked_at = '' THEN ? ELSE revoked_at END WHERE serial_number = ?`
 
@@ -54,8 +59,8 @@ const (
 // for concurrent use, and database/sql prepares it again on each pooled
 // connection the first time that connection runs it.
 type statements struct {
-	addCertificate, certificateBySerial, certificateByFingerprint *sql.Stmt
-	certificatesOfDevice, revokeCertificate                       *sql.Stmt
+	addCertificate, certificateBySerial, certificateByFingerprint  *sql.Stmt
+	certificateWithDevice, certificatesOfDevice, revokeCertificate *sql.Stmt
 
 	addExpectedDevice, expectedDevice, expectedDevices, removeExpectedDevice *sql.Stmt
 
@@ -90,6 +95,7 @@ func (st *statements) list() []preparedStatement {
 		{&st.addCertificate, sqlAddCertificate},
 		{&st.certificateBySerial, sqlCertificateBySerial},
 		{&st.certificateByFingerprint, sqlCertificateByFingerprint},
+		{&st.certificateWithDevice, sqlCertificateWithDevice},
 		{&st.certificatesOfDevice, sqlCertificatesOfDevice},
 		{&st.revokeCertificate, sqlRevokeCertificate},
 		{&st.addExpectedDevice, sqlAddExpectedDevice},
