@@ -153,7 +153,7 @@ func (t *peerTunnel) launch() {
 	defer t.mu.Unlock()
 	t.conn = newPipeConn()
 	t.tc = tls.Client(t.conn, t.config)
-	go func() {
+	tunnelWorkers.run(func() {
 		// The kick, which runs after done is closed, sends what the
 		// goroutine wrote last although nothing reads afterwards.
 		defer t.conn.kick()
@@ -172,7 +172,7 @@ func (t *peerTunnel) launch() {
 			t.err = err
 			t.mu.Unlock()
 		}
-	}()
+	})
 }
 
 func (t *peerTunnel) finished() bool {

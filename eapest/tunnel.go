@@ -134,7 +134,7 @@ func (t *serverTunnel) launch() {
 	t.conn = newPipeConn()
 	t.tc = tls.Server(t.conn, t.legacyConfig())
 	t.done = make(chan struct{})
-	go func() {
+	tunnelWorkers.run(func() {
 		defer close(t.done)
 		err := t.tc.HandshakeContext(t.ctx)
 		if err == nil {
@@ -143,7 +143,7 @@ func (t *serverTunnel) launch() {
 			err = t.serve(t.ctx, t.tc)
 		}
 		t.err = err
-	}()
+	})
 }
 
 func (t *serverTunnel) isDone() bool {
