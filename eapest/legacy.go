@@ -51,9 +51,10 @@ func ParseTLSProfile(s string) (TLSProfile, error) {
 
 // ServerTLSConfig returns a copy of base with the tunnel rules of p
 // applied. base has the same requirements as for the package function
-// ServerTLSConfig. Under ProfileLegacy, MinVersion is TLS 1.0 unless base
-// sets a higher one, and a nil base.CipherSuites becomes the ECDHE suites
-// plus the TLS_RSA_WITH_AES suites.
+// ServerTLSConfig. Under ProfileLegacy, MinVersion is TLS 1.0 whatever
+// base sets, because base is usually the registrar's HTTPS configuration
+// with a floor of TLS 1.2. A nil base.CipherSuites becomes the ECDHE
+// suites plus the TLS_RSA_WITH_AES suites.
 func (p TLSProfile) ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
 	if p != ProfileDefault && p != ProfileLegacy {
 		return nil, fmt.Errorf("%w: value %d; use ProfileDefault or ProfileLegacy",
@@ -95,12 +96,11 @@ var rsaKeyExchangeSuites = []uint16{
 // with the ECDSA certificates that the registrar generates these suites
 // are never chosen.
 func applyLegacyRules(c *tls.Config) {
-	minVersion := max(c.MinVersion, tls.VersionTLS10)
 	if c.CipherSuites == nil {
 		c.CipherSuites = append(ecdheSuites(), rsaKeyExchangeSuites...)
 	}
 	applyTunnelRules(c)
-	c.MinVersion = minVersion
+	c.MinVersion = tls.VersionTLS10
 }
 
 // LegacyFeatures is the set of features outside the default profile that

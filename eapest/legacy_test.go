@@ -75,8 +75,9 @@ func TestProfileServerTLSConfig(t *testing.T) {
 	}{
 		{"default", ProfileDefault, 0, tls.VersionTLS12, false},
 		{"legacy", ProfileLegacy, 0, tls.VersionTLS10, true},
-		{"legacy with base TLS 1.1", ProfileLegacy, tls.VersionTLS11, tls.VersionTLS11, true},
-		{"legacy with base TLS 1.3", ProfileLegacy, tls.VersionTLS13, tls.VersionTLS13, true},
+		{"legacy with base TLS 1.2", ProfileLegacy, tls.VersionTLS12, tls.VersionTLS10, true},
+		{"default with base TLS 1.3", ProfileDefault, tls.VersionTLS13, tls.VersionTLS13,
+			false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

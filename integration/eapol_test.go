@@ -2,9 +2,11 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -122,6 +124,13 @@ func eapolConfig(t *testing.T, ldevid, identity, phase1 string) string {
 // client certificate and key, trusting the server certificate's CA ca.
 func eapolConfigFiles(t *testing.T, identity, ca, cert, key, phase1 string) string {
 	t.Helper()
+	return eapolConfigExtra(t, identity, ca, cert, key, phase1, "")
+}
+
+// eapolConfigExtra is eapolConfigFiles with extra lines, such as
+// openssl_ciphers, at the end of the network block.
+func eapolConfigExtra(t *testing.T, identity, ca, cert, key, phase1, extra string) string {
+	t.Helper()
 	conf := fmt.Sprintf(`network={
 	key_mgmt=IEEE8021X
 	eap=TLS
@@ -131,8 +140,8 @@ func eapolConfigFiles(t *testing.T, identity, ca, cert, key, phase1 string) stri
 	private_key=%q
 	eapol_flags=0
 	phase1=%q
-}
-`, identity, ca, cert, key, phase1)
+%s}
+`, identity, ca, cert, key, phase1, extra)
 	path := filepath.Join(t.TempDir(), "eapol.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -145,8 +154,21 @@ func eapolConfigFiles(t *testing.T, identity, ca, cert, key, phase1 string) stri
 func runEapolTest(t *testing.T, conf string, port int, secret, mac string) (eapolResult,
 	string) {
 	t.Helper()
-	out, err := runTool(t, time.Minute, "eapol_test", "-c", conf, "-a", "127.0.0.1",
+	return runEapolTestEnv(t, conf, port, secret, mac, nil)
+}
+
+// runEapolTestEnv is runEapolTest with env added to the environment of
+// eapol_test, such as an OPENSSL_CONF for its OpenSSL library.
+func runEapolTestEnv(t *testing.T, conf string, port int, secret, mac string,
+	env []string) (eapolResult, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "eapol_test", "-c", conf, "-a", "127.0.0.1",
 		"-p", fmt.Sprint(port), "-s", secret, "-t", "20", "-M", mac)
+	cmd.Env = append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
+	out := string(b)
 	r := parseEapolOutput(out)
 	if err != nil && r.Success {
 		t.Errorf("eapol_test printed SUCCESS but exited with %v", err)

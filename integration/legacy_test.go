@@ -1,0 +1,145 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brski-eap/brski/pledge"
+)
+
+// Fixed loopback ports of the registrar that TestEapolTestLegacyProfile
+// restarts with the legacy profile. The lab's first registrar takes free
+// ports, which another program may reuse after it stops.
+const (
+	legacyHTTPSAddr  = "127.0.0.1:23443"
+	legacyRADIUSAddr = "127.0.0.1:23812"
+)
+
+// eapol_test phase1 settings that leave the supplicant only old TLS
+// versions, and the OpenSSL cipher string that OpenSSL 3 needs for them:
+// at its default security level 1 it rejects TLS 1.0 and 1.1.
+const (
+	phase1TLS10To11 = "tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=1"
+	phase1TLS10     = "tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=1"
+	legacyCiphers   = "\topenssl_ciphers=\"DEFAULT@SECLEVEL=0\"\n"
+)
+
+// noEMSOpenSSLConf is an OpenSSL 3 configuration whose system default
+// turns the Extended Master Secret (RFC 7627) off. eapol_test has no
+// setting for it, but its OpenSSL reads the file named by OPENSSL_CONF.
+const noEMSOpenSSLConf = `openssl_conf = init
+[init]
+ssl_conf = ssl
+[ssl]
+system_default = system
+[system]
+Options = -ExtendedMasterSecret
+`
+
+// alertReceived is the wpa_supplicant 2.10 line for a TLS alert from the
+// server.
+const alertReceived = "SSL: SSL3 alert: read (remote end reported an error):fatal:"
+
+// legacyCase is one eapol_test run with a restricted TLS client.
+type legacyCase struct {
+	name    string
+	phase1  string
+	noEMS   bool   // OpenSSL without the Extended Master Secret
+	version string // negotiated version as OpenSSL names it
+	logged  string // legacy_tls value of the registrar's log line
+}
+
+var legacyCases = []legacyCase{
+	{"tls 1.1", phase1TLS10To11, false, "TLSv1.1", "tls1.1"},
+	{"tls 1.0", phase1TLS10, false, "TLSv1", "tls1.0"},
+	{"tls 1.2 without ems", phase1TLS12, true, "TLSv1.2", "no-ems"},
+	{"tls 1.0 without ems", phase1TLS10, true, "TLSv1", "tls1.0,no-ems"},
+}
+
+// TestEapolTestLegacyProfile runs eapol_test limited to TLS 1.0 or 1.1, or
+// without the Extended Master Secret. The default profile must reject each
+// case. The legacy profile must accept it with the policy's VLAN and with
+// MPPE keys that eapol_test accepts.
+func TestEapolTestLegacyProfile(t *testing.T) {
+	requireTool(t, "eapol_test")
+	lab := newBrskiLab(t, 1)
+	ldevid := lab.bootstrapRADIUS(t, "LAB-0001", lab.radiusAddr)
+	noEMS := filepath.Join(t.TempDir(), "no-ems.cnf")
+	if err := os.WriteFile(noEMS, []byte(noEMSOpenSSLConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, tc legacyCase, mac string) (eapolResult, string) {
+		conf := eapolConfigExtra(t, "LAB-0001", filepath.Join(ldevid, pledge.DomainCAFile),
+			filepath.Join(ldevid, pledge.LDevIDFile), filepath.Join(ldevid, pledge.LDevIDKeyFile),
+			tc.phase1, legacyCiphers)
+		var env []string
+		if tc.noEMS {
+			env = []string{"OPENSSL_CONF=" + noEMS}
+		}
+		return runEapolTestEnv(t, conf, udpPort(t, lab.radiusAddr), lab.secret, mac, env)
+	}
+
+	for i, tc := range legacyCases {
+		t.Run("default "+tc.name, func(t *testing.T) {
+			r, out := run(t, tc, fmt.Sprintf("02:00:00:00:03:%02x", i))
+			if r.Success || r.Accept != nil {
+				t.Fatalf("default profile accepted %s:\n%s", tc.name, tail(out, 40))
+			}
+			if !strings.Contains(out, "(Access-Reject)") {
+				t.Errorf("no Access-Reject:\n%s", tail(out, 40))
+			}
+			// Without the Extended Master Secret the handshake completes,
+			// and only the key export fails, so no alert is sent.
+			if !tc.noEMS && !strings.Contains(out, alertReceived) {
+				t.Errorf("no TLS alert before the Access-Reject:\n%s", tail(out, 60))
+			}
+		})
+	}
+
+	restartLegacyRegistrar(t, lab)
+	for i, tc := range legacyCases {
+		t.Run("legacy "+tc.name, func(t *testing.T) {
+			r, out := run(t, tc, fmt.Sprintf("02:00:00:00:04:%02x", i))
+			checkEAPTLSAccept(t, r, out, tc.version)
+			// hclog quotes a value with a comma.
+			plain, quoted := "legacy_tls="+tc.logged+" ", fmt.Sprintf("legacy_tls=%q", tc.logged)
+			waitFor(t, plain+"in the registrar log", 10*time.Second, func() bool {
+				out := lab.registrar.out.String() + "\n"
+				out = strings.ReplaceAll(out, "\n", " \n")
+				return strings.Contains(out, plain) || strings.Contains(out, quoted)
+			}, lab.registrar)
+		})
+	}
+	t.Run("legacy tls 1.3", func(t *testing.T) {
+		conf := eapolConfig(t, ldevid, "LAB-0001", phase1TLS13)
+		r, out := runEapolTest(t, conf, udpPort(t, lab.radiusAddr), lab.secret,
+			"02:00:00:00:04:99")
+		checkEAPTLSAccept(t, r, out, "TLSv1.3")
+	})
+}
+
+// restartLegacyRegistrar stops the lab's registrar and starts it again
+// with tls_profile = "legacy" on legacyHTTPSAddr and legacyRADIUSAddr.
+func restartLegacyRegistrar(t *testing.T, lab *brskiLab) {
+	t.Helper()
+	lab.registrar.stop()
+	lab.rewrite(t, "registrar.hcl", map[string]string{
+		fmt.Sprintf("%q", lab.registrarAddr): fmt.Sprintf("%q", legacyHTTPSAddr),
+		fmt.Sprintf("%q", lab.radiusAddr):    fmt.Sprintf("%q", legacyRADIUSAddr),
+		"radius {\n":                         "radius {\n  tls_profile = \"legacy\"\n",
+	})
+	lab.registrarAddr, lab.radiusAddr = legacyHTTPSAddr, legacyRADIUSAddr
+	lab.registrar = startProcess(t, brskiBin, "registrar", "--config",
+		filepath.Join(lab.dir, "registrar.hcl"), "--log-level", "debug")
+	waitFor(t, "registrar listening on "+lab.registrarAddr, 30*time.Second,
+		func() bool { return tcpListening(lab.registrarAddr) }, lab.registrar)
+	waitFor(t, "registrar RADIUS answering on "+lab.radiusAddr, 30*time.Second,
+		func() bool { return statusServerAnswered(lab.radiusAddr, lab.secret) }, lab.registrar)
+	if out := lab.registrar.out.String(); !strings.Contains(out, "tls_profile=legacy") {
+		t.Errorf("registrar start does not log tls_profile=legacy:\n%s", tail(out, 20))
+	}
+}
