@@ -66,7 +66,7 @@ var legacyCases = []legacyCase{
 // MPPE keys that eapol_test accepts.
 func TestEapolTestLegacyProfile(t *testing.T) {
 	requireTool(t, "eapol_test")
-	lab := newBrskiLab(t, 1)
+	lab := newBrskiLab(t, 2)
 	ldevid := lab.bootstrapRADIUS(t, "LAB-0001", lab.radiusAddr)
 	noEMS := filepath.Join(t.TempDir(), "no-ems.cnf")
 	if err := os.WriteFile(noEMS, []byte(noEMSOpenSSLConf), 0o600); err != nil {
@@ -114,6 +114,10 @@ func TestEapolTestLegacyProfile(t *testing.T) {
 			}, lab.registrar)
 		})
 	}
+	t.Run("legacy eap-est", func(t *testing.T) {
+		// The pledge's tunnel runs TLS 1.3 under either profile.
+		lab.bootstrapRADIUS(t, "LAB-0002", lab.radiusAddr)
+	})
 	t.Run("legacy tls 1.3", func(t *testing.T) {
 		conf := eapolConfig(t, ldevid, "LAB-0001", phase1TLS13)
 		r, out := runEapolTest(t, conf, udpPort(t, lab.radiusAddr), lab.secret,
