@@ -82,9 +82,19 @@ func (s *SQLStore) Close() error {
 	return errors.Join(s.addStatus.Close(), s.DB.Close(), s.telemetry.Close())
 }
 
+// detach returns ctx without its cancellation and deadline. For a context
+// that can end, database/sql and modernc.org/sqlite v1.62 start a goroutine
+// per statement, query or transaction to watch it, about 1 % of the
+// registrar's CPU per bootstrap in perf (docs/benchmarks.md). SQLite's
+// busy_timeout of 5 s (see store.OpenDB) still bounds a wait for a lock,
+// and a write that began is not cut off when the pledge goes away.
+func detach(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}
+
 // ExpectedDevice implements Store.
 func (s *SQLStore) ExpectedDevice(ctx context.Context, serial string) (ExpectedDevice, error) {
-	d, err := s.DB.ExpectedDevice(ctx, serial)
+	d, err := s.DB.ExpectedDevice(detach(ctx), serial)
 	if errors.Is(err, store.ErrNotFound) {
 		return ExpectedDevice{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
@@ -96,7 +106,7 @@ func (s *SQLStore) ExpectedDevice(ctx context.Context, serial string) (ExpectedD
 
 // CachedVoucher implements Store. An expired voucher counts as absent.
 func (s *SQLStore) CachedVoucher(ctx context.Context, serial string) ([]byte, error) {
-	v, err := s.DB.CachedVoucher(ctx, serial, time.Now())
+	v, err := s.DB.CachedVoucher(detach(ctx), serial, time.Now())
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
@@ -108,7 +118,7 @@ func (s *SQLStore) CachedVoucher(ctx context.Context, serial string) ([]byte, er
 
 // RecordDecision implements Store.
 func (s *SQLStore) RecordDecision(ctx context.Context, d DecisionRecord) (int64, error) {
-	return s.DB.RecordEnrollment(ctx, store.Enrollment{
+	return s.DB.RecordEnrollment(detach(ctx), store.Enrollment{
 		Time:              d.Time,
 		DeviceSerial:      d.DeviceSerial,
 		Manufacturer:      d.Manufacturer,
@@ -132,9 +142,9 @@ func (s *SQLStore) RecordCertificate(ctx context.Context, c IssuedCertificate) e
 	cert := store.Certificate{SerialNumber: serial, Subject: c.Subject,
 		DeviceSerial: c.DeviceSerial, Fingerprint: c.Fingerprint, NotAfter: c.NotAfter}
 	if c.DecisionID == 0 {
-		return s.DB.AddCertificate(ctx, cert)
+		return s.DB.AddCertificate(detach(ctx), cert)
 	}
-	return s.DB.AddEnrollmentCertificate(ctx, c.DecisionID, cert)
+	return s.DB.AddEnrollmentCertificate(detach(ctx), c.DecisionID, cert)
 }
 
 // IssuedCertificate implements Store. The IDevID fingerprint and the
@@ -145,7 +155,7 @@ func (s *SQLStore) IssuedCertificate(ctx context.Context, serial string) (Issued
 	if !ok {
 		return IssuedCertificate{}, fmt.Errorf("%w: serial %q is not hex", ErrNotFound, serial)
 	}
-	c, err := s.DB.CertificateBySerial(ctx, n)
+	c, err := s.DB.CertificateBySerial(detach(ctx), n)
 	if errors.Is(err, store.ErrNotFound) {
 		return IssuedCertificate{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
@@ -158,8 +168,9 @@ func (s *SQLStore) IssuedCertificate(ctx context.Context, serial string) (Issued
 
 // RecordStatus implements Store.
 func (s *SQLStore) RecordStatus(ctx context.Context, r StatusReport) error {
-	_, err := s.addStatus.ExecContext(ctx, r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.DeviceSerial, r.Fingerprint,
-		r.Authenticated, r.Version, r.Status, r.Reason, r.Raw)
+	_, err := s.addStatus.ExecContext(detach(ctx), r.Time.UTC().Format(time.RFC3339Nano),
+		r.Kind, r.DeviceSerial, r.Fingerprint, r.Authenticated, r.Version, r.Status,
+		r.Reason, r.Raw)
 	if err != nil {
 		return fmt.Errorf("registrar: record %s status of %q: %w", r.Kind, r.DeviceSerial, err)
 	}
