@@ -99,8 +99,9 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.serverName, "server-name", "", "name the server certificate must "+
 		"carry; empty checks only the chain, as eapol_test without domain_match does")
 	fs.StringVar(&f.tlsMax, "tls-max", "1.3", "highest TLS version offered: 1.2 or 1.3")
-	fs.StringVar(&f.group, "group", "p256", "key exchange group the supplicant offers "+
-		"(eap-tls): p256 or x25519, which eapol_test and wpa_supplicant offer first")
+	fs.StringVar(&f.group, "group", "p256", "key exchange of the supplicant (eap-tls): "+
+		"p256 offers P-256 only, as our pledge does; x25519 offers X25519 and P-256, "+
+		"as eapol_test and wpa_supplicant do, so that servers choose X25519")
 	fs.StringVar(&f.factory, "factory", "", "factory `directory` whose "+masa.DevicesDir+
 		"/*/ hold the IDevIDs (eap-est)")
 	fs.StringVar(&f.masaTrust, "masa-trust", "", "PEM `file` with the MASA trust anchors "+
@@ -130,7 +131,7 @@ func (f *benchFlags) validate() error {
 		return benchUsageError("--timeout must be positive")
 	case f.tlsMax != "1.2" && f.tlsMax != "1.3":
 		return benchUsageError("invalid --tls-max %q; use 1.2 or 1.3", f.tlsMax)
-	case benchGroups[f.group] == 0:
+	case benchGroups[f.group] == nil:
 		return benchUsageError("invalid --group %q; use p256 or x25519", f.group)
 	case f.method == "eap-tls" && f.ldevid == "" && (f.cert == "" || f.key == "" || f.ca == ""):
 		return benchUsageError("eap-tls needs --ldevid DIR, or --cert, --key and --ca")
@@ -312,7 +313,7 @@ func (f *benchFlags) tlsAttempter() (attemptFunc, error) {
 		identity = cert.Leaf.Subject.CommonName
 	}
 	cfg := benchTLSConfig(cert, roots, f.serverName, f.tlsMax)
-	cfg.CurvePreferences = []tls.CurveID{benchGroups[f.group]}
+	cfg.CurvePreferences = benchGroups[f.group]
 	frag := f.framedMTU - 10 // EAP header, type, flags and TLS Message Length
 	return func(ctx context.Context, _ int, nas *pledge.NAS) error {
 		return runEAPTLS(ctx, nas, identity, cfg, frag)
@@ -331,8 +332,14 @@ func loadPool(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// benchGroups are the key exchange groups of --group.
-var benchGroups = map[string]tls.CurveID{"p256": tls.CurveP256, "x25519": tls.X25519}
+// benchGroups are the key exchange groups of each --group. A TLS 1.2
+// client that offers X25519 alone cannot accept a P-256 server
+// certificate (RFC 8422, Section 5.3), so x25519 offers P-256 as well,
+// and crypto/tls sends a key share for X25519 only.
+var benchGroups = map[string][]tls.CurveID{
+	"p256":   {tls.CurveP256},
+	"x25519": {tls.X25519, tls.CurveP256},
+}
 
 // benchTLSConfig verifies the server chain against roots, and its name
 // only when serverName is set.
