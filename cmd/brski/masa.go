@@ -123,6 +123,10 @@ func logRequest(logger hclog.Logger, l masa.RequestLog) {
 	}
 }
 
+// lineBreaks escapes the line breaks in logged values. It is built once,
+// because a strings.Replacer builds its lookup table on first use.
+var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
 func clean(s string) string {
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+	return lineBreaks.Replace(s)
 }
