@@ -1,7 +1,15 @@
 package integration
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,11 +17,12 @@ import (
 	"time"
 
 	"github.com/brski-eap/brski/pledge"
+	"github.com/brski-eap/brski/registrar"
 )
 
-// Fixed loopback ports of the registrar that TestEapolTestLegacyProfile
-// restarts with the legacy profile. The lab's first registrar takes free
-// ports, which another program may reuse after it stops.
+// Fixed loopback ports of the registrar that the legacy tests restart
+// with the legacy profile. The lab's first registrar takes free ports,
+// which another program may reuse after it stops.
 const (
 	legacyHTTPSAddr  = "127.0.0.1:23443"
 	legacyRADIUSAddr = "127.0.0.1:23812"
@@ -105,13 +114,7 @@ func TestEapolTestLegacyProfile(t *testing.T) {
 		t.Run("legacy "+tc.name, func(t *testing.T) {
 			r, out := run(t, tc, fmt.Sprintf("02:00:00:00:04:%02x", i))
 			checkEAPTLSAccept(t, r, out, tc.version)
-			// hclog quotes a value with a comma.
-			plain, quoted := "legacy_tls="+tc.logged+" ", fmt.Sprintf("legacy_tls=%q", tc.logged)
-			waitFor(t, plain+"in the registrar log", 10*time.Second, func() bool {
-				out := lab.registrar.out.String() + "\n"
-				out = strings.ReplaceAll(out, "\n", " \n")
-				return strings.Contains(out, plain) || strings.Contains(out, quoted)
-			}, lab.registrar)
+			waitLogged(t, lab, tc.logged)
 		})
 	}
 	t.Run("legacy eap-est", func(t *testing.T) {
@@ -124,6 +127,18 @@ func TestEapolTestLegacyProfile(t *testing.T) {
 			"02:00:00:00:04:99")
 		checkEAPTLSAccept(t, r, out, "TLSv1.3")
 	})
+}
+
+// waitLogged waits until a conversation line of the registrar carries
+// legacy_tls=features.
+func waitLogged(t *testing.T, lab *brskiLab, features string) {
+	t.Helper()
+	// hclog quotes a value with a comma.
+	plain, quoted := "legacy_tls="+features+" ", fmt.Sprintf("legacy_tls=%q", features)
+	waitFor(t, plain+"in the registrar log", 10*time.Second, func() bool {
+		out := strings.ReplaceAll(lab.registrar.out.String()+"\n", "\n", " \n")
+		return strings.Contains(out, plain) || strings.Contains(out, quoted)
+	}, lab.registrar)
 }
 
 // restartLegacyRegistrar stops the lab's registrar and starts it again
@@ -145,5 +160,90 @@ func restartLegacyRegistrar(t *testing.T, lab *brskiLab) {
 		func() bool { return statusServerAnswered(lab.radiusAddr, lab.secret) }, lab.registrar)
 	if out := lab.registrar.out.String(); !strings.Contains(out, "tls_profile=legacy") {
 		t.Errorf("registrar start does not log tls_profile=legacy:\n%s", tail(out, 20))
+	}
+}
+
+// writeRSARegistrarCert issues an RSA 2048 registrar certificate from the
+// lab's domain CA, with the extended key usages of the generated one, and
+// returns the paths of its chain and key relative to the lab directory.
+func writeRSARegistrarCert(t *testing.T, lab *brskiLab) (certFile, keyFile string) {
+	t.Helper()
+	ca, err := registrar.LoadDomainCA(filepath.Join(lab.dir, "domain", "domain-ca.crt.pem"),
+		filepath.Join(lab.dir, "domain", "domain-ca.key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// id-kp-cmcRA, which the registrar requires (RFC 8995, Section 5.5).
+	cmcRA := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 28}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "registrar (RSA)"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth,
+			x509.ExtKeyUsageClientAuth},
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{cmcRA},
+		DNSNames:           []string{"localhost"},
+		IPAddresses:        []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
+		Bytes: ca.Cert.Raw})...)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY",
+		Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	certFile, keyFile = "registrar-rsa.crt.pem", "registrar-rsa.key.pem"
+	if err := os.WriteFile(filepath.Join(lab.dir, certFile), chain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lab.dir, keyFile), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// TestEapolTestLegacyRSAKeyExchange gives the registrar an RSA certificate
+// and checks that the legacy profile accepts an eapol_test that offers
+// only TLS_RSA cipher suites.
+func TestEapolTestLegacyRSAKeyExchange(t *testing.T) {
+	requireTool(t, "eapol_test")
+	lab := newBrskiLab(t, 1)
+	ldevid := lab.bootstrapRADIUS(t, "LAB-0001", lab.radiusAddr)
+	cert, key := writeRSARegistrarCert(t, lab)
+	lab.rewrite(t, "registrar.hcl", map[string]string{
+		"\nradius {\n": fmt.Sprintf("\nregistrar_cert {\n  cert = %q\n  key  = %q\n}\n\n"+
+			"radius {\n", cert, key),
+	})
+	restartLegacyRegistrar(t, lab)
+	tests := []struct {
+		name    string
+		phase1  string
+		ciphers string
+		version string
+		logged  string
+	}{
+		{"tls 1.2 aes-gcm", phase1TLS12, "AES256-GCM-SHA384", "TLSv1.2", "rsa-kex"},
+		{"tls 1.0 aes-cbc", phase1TLS10, "AES128-SHA", "TLSv1", "tls1.0,rsa-kex"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf := eapolConfigExtra(t, "LAB-0001", filepath.Join(ldevid, pledge.DomainCAFile),
+				filepath.Join(ldevid, pledge.LDevIDFile),
+				filepath.Join(ldevid, pledge.LDevIDKeyFile), tt.phase1,
+				fmt.Sprintf("\topenssl_ciphers=%q\n", tt.ciphers+"@SECLEVEL=0"))
+			r, out := runEapolTest(t, conf, udpPort(t, lab.radiusAddr), lab.secret,
+				fmt.Sprintf("02:00:00:00:05:%02x", i))
+			checkEAPTLSAccept(t, r, out, tt.version)
+			waitLogged(t, lab, tt.logged)
+		})
 	}
 }
