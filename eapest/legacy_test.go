@@ -257,7 +257,7 @@ func TestLegacyFeaturesString(t *testing.T) {
 // newLegacyTLSPeer returns an EAP-TLS peer that runs cfg as given. The
 // exported NewTLSPeer raises MinVersion to TLS 1.2, as every peer of this
 // package does, so an old supplicant needs the internal constructor.
-func newLegacyTLSPeer(t *testing.T, cfg *tls.Config) *TLSPeer {
+func newLegacyTLSPeer(t testing.TB, cfg *tls.Config) *TLSPeer {
 	p := &TLSPeer{}
 	p.t = peerTunnel{typ: TypeTLS, config: cfg, run: readTLSResult}
 	p.t.init(context.Background())
@@ -284,25 +284,8 @@ func TestEAPTLSLegacyProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0), Profile: tt.profile})
-			if err != nil {
-				t.Fatal(err)
-			}
-			conv, err := eap.NewConversation(eap.Config{
-				Methods: func(context.Context, string) ([]eap.Method, error) {
-					return []eap.Method{srv.NewMethod()}, nil
-				},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conv.Close() })
-			client := legacyClient(p, tls.VersionTLS10, tt.version)
-			client.MinVersion = tt.version
-			method := newLegacyTLSPeer(t, client)
-			peer := eap.NewPeerConversation(eap.PeerConfig{
-				Identity: "device-1", Methods: []eap.PeerMethod{method},
-			})
+			conv, peer := newProfileConversation(t, p, tt.profile,
+				legacyClient(p, tt.version, tt.version))
 			log, _ := runConversation(t, conv, peer)
 			res := conv.Result()
 			if !tt.success {
@@ -331,6 +314,51 @@ func TestEAPTLSLegacyProfile(t *testing.T) {
 			}
 			if !bytes.Equal(res.SessionID, pres.SessionID) {
 				t.Errorf("Session-Id: server %x, peer %x", res.SessionID, pres.SessionID)
+			}
+		})
+	}
+}
+
+// newProfileConversation returns an EAP-TLS server conversation under
+// profile and a peer conversation that runs client as given.
+func newProfileConversation(t testing.TB, p *pki, profile TLSProfile,
+	client *tls.Config) (*eap.Conversation, *eap.PeerConversation) {
+	t.Helper()
+	srv, err := NewTLSServer(TLSServerConfig{TLS: p.serverTLS(0), Profile: profile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := eap.NewConversation(eap.Config{
+		Methods: func(context.Context, string) ([]eap.Method, error) {
+			return []eap.Method{srv.NewMethod()}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conv.Close() })
+	peer := eap.NewPeerConversation(eap.PeerConfig{
+		Identity: "device-1", Methods: []eap.PeerMethod{newLegacyTLSPeer(t, client)},
+	})
+	return conv, peer
+}
+
+// BenchmarkEAPTLS12Profile runs whole TLS 1.2 EAP-TLS conversations in
+// process under each profile. The legacy profile adds a Config copy and a
+// key log per conversation.
+func BenchmarkEAPTLS12Profile(b *testing.B) {
+	p := newPKI(b)
+	for _, profile := range []TLSProfile{ProfileDefault, ProfileLegacy} {
+		b.Run(profile.String(), func(b *testing.B) {
+			for b.Loop() {
+				conv, peer := newProfileConversation(b, p, profile,
+					legacyClient(p, tls.VersionTLS12, tls.VersionTLS12))
+				if _, err := runConversation(b, conv, peer); err != nil {
+					b.Fatal(err)
+				}
+				if res := conv.Result(); res.Status != eap.StatusSuccess {
+					b.Fatalf("status %v, err %v", res.Status, res.Err)
+				}
 			}
 		})
 	}
