@@ -48,9 +48,10 @@ type ESTServerConfig struct {
 }
 
 // ESTServer creates EAP-EST server methods. Each method runs a TLS 1.3 (or
-// 1.2) tunnel in which the pledge sends HTTP/1.1 requests to Handler. The
-// pledge ends with close_notify, after which the method succeeds with keys
-// derived as for EAP-TLS with the method's type code.
+// 1.2, and under ProfileLegacy also 1.0 or 1.1) tunnel in which the pledge
+// sends HTTP/1.1 requests to Handler. The pledge ends with close_notify,
+// after which the method succeeds with keys derived as for EAP-TLS with
+// the method's type code.
 //
 // When Handler takes longer than RoundBudget, the method completes the
 // round with an empty Request, and the peer polls again with an empty Response,
