@@ -2,10 +2,13 @@ package registrar
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/brski-eap/brski/devid"
@@ -228,7 +231,7 @@ func (r *Registrar) verifyVoucher(cms []byte, m *Manufacturer, serial string,
 		return nil, "", fmt.Errorf("manufacturer %q has no masa_trust anchors to verify "+
 			"its vouchers", m.Name)
 	}
-	so, err := voucher.ParseSigned(cms)
+	so, err := voucher.ParseSignedWith(cms, r.masaCerts.get())
 	if err != nil {
 		return nil, "", fmt.Errorf("the MASA voucher is not valid CMS: %w", err)
 	}
@@ -237,6 +240,7 @@ func (r *Registrar) verifyVoucher(cms []byte, m *Manufacturer, serial string,
 		return nil, "", fmt.Errorf("the MASA voucher signature does not verify with the "+
 			"masa_trust anchors of manufacturer %q: %w", m.Name, err)
 	}
+	r.masaCerts.remember(so.Certificates)
 	v, err := voucher.ParseVoucher(so.Content)
 	if err == nil {
 		err = v.Validate()
@@ -249,4 +253,32 @@ func (r *Registrar) verifyVoucher(cms []byte, m *Manufacturer, serial string,
 		return nil, "", err
 	}
 	return v, domainID(pinned), nil
+}
+
+// maxMemoCerts bounds the certificates that a certMemo keeps. A MASA
+// voucher carries the signing certificate and perhaps its intermediates.
+const maxMemoCerts = 4
+
+// certMemo keeps the parsed certificates of the latest verified MASA
+// voucher. Every voucher of a MASA carries the same signing chain, so
+// voucher.ParseSignedWith takes them from here in place of parsing them
+// for every bootstrap. A certMemo is safe for concurrent use.
+type certMemo struct {
+	mu    sync.Mutex
+	certs []*x509.Certificate
+}
+
+func (m *certMemo) get() []*x509.Certificate {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.certs
+}
+
+// remember replaces the kept certificates with certs, of which it keeps
+// at most maxMemoCerts.
+func (m *certMemo) remember(certs []*x509.Certificate) {
+	certs = slices.Clone(certs[:min(len(certs), maxMemoCerts)])
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.certs = certs
 }

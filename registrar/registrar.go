@@ -63,6 +63,7 @@ type Registrar struct {
 	manufacturers []Manufacturer
 	domainPool    *x509.CertPool
 	chains        *chaincache.Cache
+	masaCerts     certMemo
 	mux           *http.ServeMux
 	pending       *pendingTable
 	reports       reportLimiter

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -187,7 +188,11 @@ func (r *Registrar) verifyPledgeRequest(req *http.Request, body []byte) (*pledge
 		return nil, peerFailure(http.StatusBadRequest, err, "voucher request is not CMS: %s",
 			peerText(err))
 	}
-	so, err := voucher.ParseSigned(der)
+	var known []*x509.Certificate
+	if req.TLS != nil {
+		known = req.TLS.PeerCertificates
+	}
+	so, err := voucher.ParseSignedWith(der, known)
 	if err != nil {
 		return nil, peerFailure(http.StatusBadRequest, err, "invalid voucher request CMS: %s",
 			peerText(err))

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -284,5 +285,36 @@ func TestEnrollOnOtherConnection(t *testing.T) {
 	resp, _ = p2.do(t, http.MethodPost, PathSimpleEnroll, "application/pkcs10", b64(csr))
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("enrollment on another connection: status = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestCertMemoKeepsLatestCertificates(t *testing.T) {
+	ca := newTestCA(t, "memo test")
+	var certs []*x509.Certificate
+	for i := range maxMemoCerts + 2 {
+		certs = append(certs, ca.issue(t, newKey(t), fmt.Sprintf("MEMO-%d", i),
+			x509.ExtKeyUsageClientAuth))
+	}
+	var m certMemo
+	if got := m.get(); len(got) != 0 {
+		t.Fatalf("new memo has %d certificates, want 0", len(got))
+	}
+	m.remember(certs[:1])
+	if got := m.get(); len(got) != 1 || got[0] != certs[0] {
+		t.Errorf("memo after one certificate = %v, want certs[0]", got)
+	}
+	m.remember(certs)
+	got := m.get()
+	if len(got) != maxMemoCerts {
+		t.Fatalf("memo keeps %d certificates, want %d", len(got), maxMemoCerts)
+	}
+	for i, c := range got {
+		if c != certs[i] {
+			t.Errorf("memo certificate %d is not certs[%d]", i, i)
+		}
+	}
+	certs[0] = nil
+	if m.get()[0] == nil {
+		t.Error("memo shares the caller's slice, want a copy")
 	}
 }

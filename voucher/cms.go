@@ -1,12 +1,14 @@
 package voucher
 
 import (
+	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 )
 
@@ -104,6 +106,15 @@ type SignedObject struct {
 // share memory with DER input, such as the raw bytes of its certificates,
 // so data must not change while the result is in use.
 func ParseSigned(data []byte) (*SignedObject, error) {
+	return ParseSignedWith(data, nil)
+}
+
+// ParseSignedWith is ParseSigned, but a certificate of the CMS whose DER
+// equals that of a certificate in known is not parsed again: the result's
+// Certificates then contain that element of known. A server passes the
+// certificates that it parsed already, such as the TLS client chain that
+// also signs the voucher request.
+func ParseSignedWith(data []byte, known []*x509.Certificate) (*SignedObject, error) {
 	der, err := berToDER(data)
 	if err != nil {
 		return nil, err
@@ -120,10 +131,10 @@ func ParseSigned(data []byte) (*SignedObject, error) {
 	if err := unmarshalAll(ci.Content.Bytes, &sd); err != nil {
 		return nil, fmt.Errorf("%w: SignedData: %w", ErrMalformed, err)
 	}
-	return newSignedObject(&sd)
+	return newSignedObject(&sd, known)
 }
 
-func newSignedObject(sd *signedData) (*SignedObject, error) {
+func newSignedObject(sd *signedData, known []*x509.Certificate) (*SignedObject, error) {
 	eci := sd.EncapContentInfo
 	if !eci.EContentType.Equal(oidData) && !eci.EContentType.Equal(OIDAnimaJSONVoucher) {
 		return nil, fmt.Errorf("%w: eContentType %v, want id-data or "+
@@ -150,7 +161,7 @@ func newSignedObject(sd *signedData) (*SignedObject, error) {
 		Content:     content,
 		signer:      sd.SignerInfos[0],
 	}
-	certs, err := parseCertificates(sd.Certificates)
+	certs, err := parseCertificates(sd.Certificates, known)
 	if err != nil {
 		return nil, err
 	}
@@ -164,10 +175,12 @@ func newSignedObject(sd *signedData) (*SignedObject, error) {
 	return obj, nil
 }
 
-// parseCertificates parses the CertificateSet (RFC 5652, Section 10.2.3).
-// Choices other than a plain certificate, such as attribute certificates,
-// are skipped.
-func parseCertificates(set asn1.RawValue) ([]*x509.Certificate, error) {
+// parseCertificates parses the CertificateSet (RFC 5652, Section 10.2.3),
+// taking a certificate with the same DER from known in place of parsing
+// it. Choices other than a plain certificate, such as attribute
+// certificates, are skipped.
+func parseCertificates(set asn1.RawValue, known []*x509.Certificate) ([]*x509.Certificate,
+	error) {
 	var certs []*x509.Certificate
 	rest := set.Bytes
 	for len(rest) > 0 {
@@ -178,6 +191,12 @@ func parseCertificates(set asn1.RawValue) ([]*x509.Certificate, error) {
 			return nil, fmt.Errorf("%w: certificates: %w", ErrMalformed, err)
 		}
 		if elem.Class != asn1.ClassUniversal || elem.Tag != asn1.TagSequence {
+			continue
+		}
+		if i := slices.IndexFunc(known, func(c *x509.Certificate) bool {
+			return bytes.Equal(c.Raw, elem.FullBytes)
+		}); i >= 0 {
+			certs = append(certs, known[i])
 			continue
 		}
 		cert, err := x509.ParseCertificate(elem.FullBytes)

@@ -255,3 +255,46 @@ func TestRFC8995AppendixC2_1SignerNotC1_5(t *testing.T) {
 		t.Errorf("Signer = %q, want the C.1.5 certificate", verified.Signer.Subject)
 	}
 }
+
+func TestParseSignedWithKnownCertificates(t *testing.T) {
+	for _, vec := range allVectors {
+		t.Run(vec.name, func(t *testing.T) {
+			data := readCMS(t, vec.name)
+			first, err := ParseSigned(data)
+			if err != nil {
+				t.Fatalf("ParseSigned: %v", err)
+			}
+			if len(first.Certificates) == 0 {
+				t.Fatal("the vector carries no certificates")
+			}
+			other := readCert(t, ownerCAName)
+			if vec.root == ownerCAName {
+				other = readCert(t, manufacturerCAName)
+			}
+			known := append([]*x509.Certificate{other}, first.Certificates[0])
+			again, err := ParseSignedWith(data, known)
+			if err != nil {
+				t.Fatalf("ParseSignedWith: %v", err)
+			}
+			if len(again.Certificates) != len(first.Certificates) {
+				t.Fatalf("ParseSignedWith returned %d certificates, want %d",
+					len(again.Certificates), len(first.Certificates))
+			}
+			if again.Certificates[0] != first.Certificates[0] {
+				t.Error("the known certificate was parsed again, want the element of known")
+			}
+			for i, c := range again.Certificates {
+				if !c.Equal(first.Certificates[i]) {
+					t.Errorf("certificate %d differs from ParseSigned's", i)
+				}
+				if c == other {
+					t.Errorf("certificate %d is the unrelated known certificate", i)
+				}
+			}
+			opts := VerifyOptions{Roots: poolOf(readCert(t, vec.root)), CurrentTime: vectorTime}
+			if _, err := again.Verify(opts); err != nil {
+				t.Errorf("Verify: %v", err)
+			}
+		})
+	}
+}
