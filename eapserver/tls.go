@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/brski-eap/brski/devid"
 	"github.com/brski-eap/brski/internal/chaincache"
 	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/store"
@@ -92,7 +94,10 @@ func (s *Server) verifyLDevIDChain(chains *chaincache.Cache, certs []*x509.Certi
 }
 
 // issued returns the store entry of an LDevID that is neither unknown nor
-// revoked.
+// revoked. The store finds it by serial number, which is unique per issuer
+// only (RFC 5280, Section 4.1.2.2), so the SHA-256 fingerprint must match
+// too: another anchor in DomainCAs, such as the root above the issuing
+// CA, may have issued a certificate with the same serial number.
 func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (
 	store.IssuedCertificate, error) {
 	c, err := s.cfg.Store.CertificateWithDevice(ctx, leaf.SerialNumber)
@@ -102,6 +107,10 @@ func (s *Server) issued(ctx context.Context, leaf *x509.Certificate) (
 	}
 	if err != nil {
 		return c, fmt.Errorf("eapserver: look up LDevID %x: %w", leaf.SerialNumber, err)
+	}
+	if fp := devid.Fingerprint(leaf); !strings.EqualFold(c.Fingerprint, fp) {
+		return c, fmt.Errorf("%w: serial %x was issued with SHA-256 %s, not %s",
+			ErrNotEnrolled, leaf.SerialNumber, c.Fingerprint, fp)
 	}
 	if c.IsRevoked() {
 		return c, fmt.Errorf("%w: serial %x revoked at %s", ErrNotEnrolled,
