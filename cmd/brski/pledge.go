@@ -75,6 +75,10 @@ func (f *pledgeFlags) validate() error {
 	if f.radius != "" {
 		return f.validateRADIUS()
 	}
+	if f.eapTLS {
+		return &exitError{code: 2, err: errors.New("brski pledge: --eap-tls requires " +
+			"--radius; with --interface the pledge runs EAP-TLS once --out holds an LDevID")}
+	}
 	for _, req := range []struct{ name, value string }{
 		{"--idevid", f.idevid}, {"--key", f.key}, {"--masa-trust", f.masaTrust},
 		{"--registrar or --interface", f.registrar + f.interfaces}, {"--out", f.out},
@@ -107,6 +111,13 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.interfaces != "" {
 		return runPledgeEAPOL(&f, stdout, stderr)
+	}
+	if f.radius != "" && f.eapTLS {
+		// Fail before the outcome line, which would report a RADIUS reply
+		// that never came.
+		if _, _, err := pledge.LoadLDevID(f.out); err != nil {
+			return fmt.Errorf("brski pledge: %w; bootstrap first, without --eap-tls", err)
+		}
 	}
 	if f.radius != "" {
 		return runPledgeRADIUS(&f, stdout, stderr)
