@@ -172,7 +172,7 @@ func PeerTLSConfig(base *tls.Config) (*tls.Config, error) {
 // want that the tunnel allows, or peerCurves when want is empty.
 func peerGroups(want []tls.CurveID) ([]tls.CurveID, error) {
 	if len(want) == 0 {
-		return peerCurves, nil
+		return slices.Clone(peerCurves), nil
 	}
 	var groups []tls.CurveID
 	for _, g := range want {
@@ -192,7 +192,9 @@ func applyTunnelRules(c *tls.Config) {
 	if c.CipherSuites == nil {
 		c.CipherSuites = ecdheSuites()
 	}
-	c.CurvePreferences = curves
+	// Each config gets its own copy, so that a caller that edits the groups
+	// of one config changes no other.
+	c.CurvePreferences = slices.Clone(curves)
 	c.Renegotiation = tls.RenegotiateNever
 	// crypto/tls sizes the first application data records for one TCP
 	// segment, so that a receiver can decode early. EAP reassembles a whole
