@@ -69,6 +69,7 @@ type benchFlags struct {
 	serverName string
 	tlsMax     string
 	group      string
+	groupSet   bool // --group was given
 
 	// EAP-EST devices.
 	factory   string
@@ -133,6 +134,11 @@ func (f *benchFlags) validate() error {
 		return benchUsageError("invalid --tls-max %q; use 1.2 or 1.3", f.tlsMax)
 	case benchGroups[f.group] == nil:
 		return benchUsageError("invalid --group %q; use p256 or x25519", f.group)
+	case f.method == "eap-est" && f.groupSet:
+		// pledge.BootstrapEAP takes no TLS configuration, so its tunnel
+		// offers the peer's default groups.
+		return benchUsageError("--group applies to --method eap-tls only; the eap-est " +
+			"pledge offers P-256 alone, so remove --group")
 	case f.method == "eap-tls" && f.ldevid == "" && (f.cert == "" || f.key == "" || f.ca == ""):
 		return benchUsageError("eap-tls needs --ldevid DIR, or --cert, --key and --ca")
 	case f.method == "eap-est" && f.factory == "":
@@ -177,6 +183,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return benchUsageError("unexpected argument %q; run \"brski bench -h\"", fs.Arg(0))
 	}
+	fs.Visit(func(fl *flag.Flag) { f.groupSet = f.groupSet || fl.Name == "group" })
 	if err := f.validate(); err != nil {
 		return err
 	}
