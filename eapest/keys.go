@@ -104,6 +104,27 @@ func ecdheSuites() []uint16 {
 	return ids
 }
 
+// ecdheOnly returns the ECDHE suites of suites, or ecdheSuites when
+// suites is nil. A list without any gets an error, because the default
+// profile accepts no TLS 1.2 key exchange without forward secrecy.
+func ecdheOnly(suites []uint16) ([]uint16, error) {
+	if suites == nil {
+		return ecdheSuites(), nil
+	}
+	var ids []uint16
+	for _, id := range suites {
+		if strings.HasPrefix(tls.CipherSuiteName(id), "TLS_ECDHE_") {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("eapest: none of the %d cipher suites of the server TLS "+
+			"config uses ECDHE key exchange; add TLS_ECDHE_ suites or leave CipherSuites "+
+			"nil", len(suites))
+	}
+	return ids, nil
+}
+
 // curves are the key exchange groups that the server accepts. Since Go
 // 1.24 crypto/tls ignores the order of CurvePreferences: among the groups
 // of the client's key_share it takes X25519 before P-256. A client that
@@ -118,8 +139,9 @@ var curves = []tls.CurveID{tls.X25519, tls.CurveP256}
 var peerCurves = []tls.CurveID{tls.CurveP256}
 
 // ServerTLSConfig returns a copy of base with the tunnel rules of
-// ProfileDefault applied: TLS 1.2 at least, ECDHE cipher suites, X25519 and
-// P-256, no session tickets, and a required client certificate. base must
+// ProfileDefault applied: TLS 1.2 at least, ECDHE cipher suites (those of
+// base.CipherSuites when it is set), X25519 and P-256, no session tickets,
+// and a required client certificate. base must
 // contain the server certificate and decide trust in the client
 // certificate: either ClientCAs with ClientAuth
 // tls.RequireAndVerifyClientCert, or a VerifyConnection or

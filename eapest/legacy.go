@@ -67,6 +67,9 @@ func (p TLSProfile) ServerTLSConfig(base *tls.Config) (*tls.Config, error) {
 	if p == ProfileLegacy {
 		applyLegacyRules(c)
 	} else {
+		if c.CipherSuites, err = ecdheOnly(c.CipherSuites); err != nil {
+			return nil, err
+		}
 		applyTunnelRules(c)
 	}
 	c.SessionTicketsDisabled = true
