@@ -55,6 +55,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest, ok := lookup(args)
+	if sub := subcommands(args[0]); !ok && len(sub) > 0 {
+		fmt.Fprintf(stderr, "brski: %q needs a subcommand: %s; run \"brski %s -h\" for "+
+			"its flags\n", args[0], strings.Join(sub, ", "), sub[0])
+		return 2
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "brski: unknown command %q; run \"brski help\" for the list\n",
 			strings.Join(args[:min(2, len(args))], " "))
@@ -86,6 +91,19 @@ func lookup(args []string) (command, []string, bool) {
 		return c, args[1:], true
 	}
 	return command{}, nil, false
+}
+
+// subcommands returns the sorted names of the two-word commands whose
+// first word is group.
+func subcommands(group string) []string {
+	var names []string
+	for n := range commands {
+		if strings.HasPrefix(n, group+" ") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 func usage(w io.Writer) {
