@@ -27,6 +27,19 @@ func FuzzParseSigned(f *testing.F) {
 		if err != nil {
 			return
 		}
+		again, err := ParseSignedWith(data, obj.Certificates)
+		if err != nil {
+			t.Fatalf("ParseSignedWith with the parsed certificates: %v", err)
+		}
+		if len(again.Certificates) != len(obj.Certificates) {
+			t.Fatalf("ParseSignedWith returned %d certificates, ParseSigned %d",
+				len(again.Certificates), len(obj.Certificates))
+		}
+		for i, c := range again.Certificates {
+			if !c.Equal(obj.Certificates[i]) {
+				t.Fatalf("certificate %d of ParseSignedWith differs", i)
+			}
+		}
 		_, _ = obj.SignerCertificate() // must not panic on any sid
 		_, _ = obj.Verify(VerifyOptions{Roots: roots, CurrentTime: vectorTime})
 	})
