@@ -275,9 +275,11 @@ func (s *Server) masaFacts(e store.Enrollment) policies.MASAFacts {
 }
 
 // withoutAnchors returns certs with every certificate after the leaf that
-// is one of anchors removed from each chain. The leaf stays even when it
-// is an anchor itself, so that a registrar whose certificate is pinned
-// still presents it.
+// is a self-issued one of anchors removed from each chain. The leaf stays
+// even when it is an anchor itself, so that a registrar whose certificate
+// is pinned still presents it. An issuing CA below a root stays too,
+// although DomainCAs lists it, because a supplicant may trust only the
+// root.
 func withoutAnchors(certs []tls.Certificate, anchors []*x509.Certificate) []tls.Certificate {
 	out := make([]tls.Certificate, len(certs))
 	for i, c := range certs {
@@ -288,7 +290,7 @@ func withoutAnchors(certs []tls.Certificate, anchors []*x509.Certificate) []tls.
 		chain := [][]byte{c.Certificate[0]}
 		for _, der := range c.Certificate[1:] {
 			if !slices.ContainsFunc(anchors, func(a *x509.Certificate) bool {
-				return bytes.Equal(a.Raw, der)
+				return bytes.Equal(a.Raw, der) && bytes.Equal(a.RawSubject, a.RawIssuer)
 			}) {
 				chain = append(chain, der)
 			}
