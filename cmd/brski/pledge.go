@@ -116,11 +116,16 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 		// Fail before the outcome line, which would report a RADIUS reply
 		// that never came.
 		if _, _, err := pledge.LoadLDevID(f.out); err != nil {
-			return fmt.Errorf("brski pledge: %w; bootstrap first, without --eap-tls", err)
+			return fmt.Errorf("%w; bootstrap first, without --eap-tls", err)
 		}
 	}
 	if f.radius != "" {
-		return runPledgeRADIUS(&f, stdout, stderr)
+		err := runPledgeRADIUS(&f, stdout, stderr)
+		if errors.Is(err, pledge.ErrEAPFailure) {
+			return fmt.Errorf("%w; the registrar's log line for this device gives the "+
+				"reason", err)
+		}
+		return err
 	}
 	p, err := f.load()
 	if err != nil {
