@@ -112,20 +112,8 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	if f.interfaces != "" {
 		return runPledgeEAPOL(&f, stdout, stderr)
 	}
-	if f.radius != "" && f.eapTLS {
-		// Fail before the outcome line, which would report a RADIUS reply
-		// that never came.
-		if _, _, err := pledge.LoadLDevID(f.out); err != nil {
-			return fmt.Errorf("%w; bootstrap first, without --eap-tls", err)
-		}
-	}
 	if f.radius != "" {
-		err := runPledgeRADIUS(&f, stdout, stderr)
-		if errors.Is(err, pledge.ErrEAPFailure) {
-			return fmt.Errorf("%w; the registrar's log line for this device gives the "+
-				"reason", err)
-		}
-		return err
+		return runPledgeOverRADIUS(&f, stdout, stderr)
 	}
 	p, err := f.load()
 	if err != nil {
@@ -145,6 +133,24 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s, %s and %s\n", filepath.Join(f.out, pledge.LDevIDFile),
 		filepath.Join(f.out, pledge.LDevIDKeyFile), filepath.Join(f.out, pledge.DomainCAFile))
 	return nil
+}
+
+// runPledgeOverRADIUS runs runPledgeRADIUS once an --eap-tls run has
+// found its LDevID, and names where the reason of a reject is logged.
+func runPledgeOverRADIUS(f *pledgeFlags, stdout, stderr io.Writer) error {
+	if f.eapTLS {
+		// Fail before the outcome line, which would report a RADIUS reply
+		// that never came.
+		if _, _, err := pledge.LoadLDevID(f.out); err != nil {
+			return fmt.Errorf("%w; bootstrap first, without --eap-tls", err)
+		}
+	}
+	err := runPledgeRADIUS(f, stdout, stderr)
+	if errors.Is(err, pledge.ErrEAPFailure) {
+		return fmt.Errorf("%w; the registrar's log line for this device gives the "+
+			"reason", err)
+	}
+	return err
 }
 
 // defaultPledgeTimeout is the default of --timeout. It covers a registrar
