@@ -94,6 +94,12 @@ func (s *Server) verifyLDevIDChain(chains *chaincache.Cache, certs []*x509.Certi
 			"certificates, more than %d; send the LDevID and its intermediates only",
 			certs[0].SerialNumber, len(certs), MaxClientCertificates)
 	}
+	// x509 Verify accepts a CA certificate as the leaf. The registrar issues
+	// LDevIDs without the CA flag, and a CA certificate could sign others.
+	if certs[0].IsCA {
+		return fmt.Errorf("eapserver: client certificate serial %x is a CA "+
+			"certificate, not an LDevID", certs[0].SerialNumber)
+	}
 	opts := x509.VerifyOptions{Roots: s.domain, CurrentTime: s.cfg.Now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	if len(certs) > 1 {
