@@ -18,11 +18,6 @@ import (
 // that it reports voucher_status false and closes the tunnel, and one that
 // sends no request at all. Neither device has an LDevID, so the NAS must
 // not admit it to the enrolled VLAN.
-//
-// NOTE: the first case fails today: once the policy accepted the voucher
-// request, the conversation ends with Access-Accept and the policy's VLAN
-// although the pledge gave up. The decision is made in
-// eapserver/handler.go and eapest/est.go.
 func TestEAPESTWithoutEnrollmentNotAccepted(t *testing.T) {
 	other, err := registrar.GenerateDomainCA(t.TempDir(), time.Now())
 	if err != nil {
@@ -34,6 +29,8 @@ func TestEAPESTWithoutEnrollmentNotAccepted(t *testing.T) {
 		// run stops the pledge of serial early. The test only logs its
 		// error, because the server's reply is what it checks.
 		run func(ctx context.Context, serial string, nas *pledge.NAS) error
+		// wantErr is the reject cause in the server's result.
+		wantErr error
 	}{
 		{"voucher not trusted", func(ctx context.Context, serial string,
 			nas *pledge.NAS) error {
@@ -44,7 +41,7 @@ func TestEAPESTWithoutEnrollmentNotAccepted(t *testing.T) {
 					"another CA")
 			}
 			return nil
-		}},
+		}, eapserver.ErrNoEnrollment},
 		{"no request in the tunnel", func(ctx context.Context, serial string,
 			nas *pledge.NAS) error {
 			p := e.mint(serial)
@@ -55,7 +52,7 @@ func TestEAPESTWithoutEnrollmentNotAccepted(t *testing.T) {
 			}
 			_, err = tun.Close(ctx)
 			return err
-		}},
+		}, eapserver.ErrNoDecision},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +64,9 @@ func TestEAPESTWithoutEnrollmentNotAccepted(t *testing.T) {
 			}
 			if res := e.lastResult(); res.Outcome != eapserver.OutcomeReject {
 				t.Errorf("result = %+v, want a reject", res)
+			}
+			if res := e.lastResult(); !errors.Is(res.Err, tt.wantErr) {
+				t.Errorf("reject cause = %v, want %v", res.Err, tt.wantErr)
 			}
 			if res := e.lastResult(); res.VLAN != "" {
 				t.Errorf("VLAN = %q for a device without an LDevID, want none", res.VLAN)

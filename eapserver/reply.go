@@ -74,6 +74,14 @@ func (r Result) MethodName() string {
 // should authenticate with EAP-TLS instead.
 var ErrNoDecision = errors.New("eapserver: EAP-EST tunnel ended without a voucher decision")
 
+// ErrNoEnrollment reports an EAP-EST tunnel whose voucher exchange the
+// policy admitted but that ended without an LDevID: the pledge rejected
+// the voucher (RFC 8995, Section 5.7) or stopped before simpleenroll. The
+// device has no domain certificate, so it gets Access-Reject; it may try
+// the bootstrap again.
+var ErrNoEnrollment = errors.New("eapserver: EAP-EST tunnel ended without an enrolled " +
+	"LDevID; the registrar log shows the pledge's voucher_status and requests")
+
 // decide returns the policy decision for a successful method and the
 // device serial number.
 func (s *Server) decide(ctx context.Context, c *conversation,
@@ -97,6 +105,9 @@ func (s *Server) decide(ctx context.Context, c *conversation,
 	d, ok := registrar.SessionDecision(c.values)
 	if !ok {
 		return d, serial, ErrNoDecision
+	}
+	if d.Outcome != policies.OutcomeReject && !registrar.SessionEnrolled(c.values) {
+		return d, serial, ErrNoEnrollment
 	}
 	return d, serial, nil
 }

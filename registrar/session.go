@@ -144,6 +144,20 @@ func (s *session) setDecision(d *policies.Decision) {
 	s.decision = d
 }
 
+// SessionEnrolled reports whether simpleenroll issued an LDevID in the
+// session of ctx. The EAP-EST layer accepts a tunnel only then: a pledge
+// that rejected the voucher, or stopped before enrolling, has no domain
+// certificate and gets Access-Reject whatever the policy decided.
+func SessionEnrolled(ctx context.Context) bool {
+	s := sessionFrom(ctx)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.enroll != nil && s.enroll.enrolled
+}
+
 // SessionDecision returns the policy decision of the last voucher exchange
 // in the session of ctx. The EAP-EST layer reads it at the end of a tunnel
 // to choose Access-Accept with the decision's reply attributes or

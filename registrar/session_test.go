@@ -75,6 +75,9 @@ default {
 				}
 				return
 			}
+			if SessionEnrolled(ctx) {
+				t.Error("SessionEnrolled before simpleenroll")
+			}
 			csr := newCSR(t, newKey(t), pkix.Name{SerialNumber: "NAS-1"})
 			rec = httptest.NewRecorder()
 			r.ServeHTTP(rec, tunnelRequest(ctx, PathSimpleEnroll, "application/pkcs10",
@@ -83,6 +86,9 @@ default {
 				t.Errorf("simpleenroll in the tunnel: status = %d; body %q", rec.Code,
 					rec.Body)
 			}
+			if !SessionEnrolled(ctx) {
+				t.Error("SessionEnrolled after simpleenroll = false")
+			}
 		})
 	}
 }
@@ -90,6 +96,9 @@ default {
 func TestSessionDecisionWithoutSession(t *testing.T) {
 	if _, ok := SessionDecision(context.Background()); ok {
 		t.Error("SessionDecision reported a decision for a context without session")
+	}
+	if SessionEnrolled(context.Background()) {
+		t.Error("SessionEnrolled for a context without session")
 	}
 	if _, ok := NASFactsFrom(context.Background()); ok {
 		t.Error("NASFactsFrom reported facts for a context without them")
