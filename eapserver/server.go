@@ -54,14 +54,16 @@ type Config struct {
 	// ESTType is the EAP-EST method type. Default eapest.TypeEST (255).
 	ESTType eap.MethodType
 	// FullChain sends the whole RegistrarTLS certificate chain in EAP-TLS
-	// and EAP-EST. By default both leave out the certificates that are
-	// DomainCAs, as RFC 8446, Section 4.4.2 and RFC 5246, Section 7.4.2 let
-	// a server omit a trust anchor that the peer has: an EAP-TLS
+	// and EAP-EST. By default both leave out the self-signed certificates
+	// of DomainCAs, as RFC 8446, Section 4.4.2 and RFC 5246, Section 7.4.2
+	// let a server omit a trust anchor that the peer has: an EAP-TLS
 	// supplicant verifies the server against the domain CA that came with
 	// its LDevID, and a pledge gets the domain CA as the voucher's
-	// pinned-domain-cert (RFC 8995, Section 5.6.2). That takes the CA
-	// certificate out of the server flight, which then fits one fragment
-	// at Framed-MTU 1400 even with a large domain CA.
+	// pinned-domain-cert (RFC 8995, Section 5.6.2). That takes the root
+	// out of the server flight, which then fits one fragment at
+	// Framed-MTU 1400 with the lab's domain CA. Issuing CAs below an
+	// external root stay in the flight, so that a pledge that pinned the
+	// root can build the chain.
 	FullChain bool
 	// ESTRealms lists NAI realms (RFC 7542) whose identities are offered
 	// EAP-EST before EAP-TLS. A pledge whose Identity Response carries

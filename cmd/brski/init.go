@@ -104,6 +104,11 @@ func createLab(dir string, devices int) (*lab, error) {
 	if err := registerLabDevices(filepath.Join(dir, "data", "registrar.db"), serials); err != nil {
 		return nil, err
 	}
+	// The printed commands name the lab by its absolute path, so that they
+	// work from any directory.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	return &lab{Dir: dir, Serials: serials}, nil
 }
 

@@ -93,6 +93,22 @@ func TestInitRejectsNonEmptyDir(t *testing.T) {
 	}
 }
 
+// TestInitPrintsAbsolutePaths creates a lab by a relative path and checks
+// that the printed commands name it by its absolute path, so that they
+// work from another directory.
+func TestInitPrintsAbsolutePaths(t *testing.T) {
+	parent := t.TempDir()
+	t.Chdir(parent)
+	code, stdout, stderr := runBrski("init", "lab", "--devices", "1")
+	if code != 0 {
+		t.Fatalf("init exit %d; stderr:\n%s", code, stderr)
+	}
+	want := "brski devices list --data " + filepath.Join(parent, "lab", "data")
+	if !strings.Contains(stdout, want) {
+		t.Errorf("init output lacks %q:\n%s", want, stdout)
+	}
+}
+
 // TestInitLabBootstraps runs the MASA and the registrar from the files that
 // init wrote, on loopback ports chosen by the kernel, and bootstraps one of
 // the lab's devices over HTTPS.
