@@ -39,6 +39,11 @@ type Config struct {
 	// lets every client certificate in and leaves the check to the
 	// registrar handler.
 	PledgeCAs []*x509.Certificate
+	// VerifyPledge, when set, checks the client chain of an EAP-EST
+	// handshake in place of PledgeCAs: a certificate it rejects gets a TLS
+	// alert. registrar.(*Registrar).VerifyPeerChain fits, and shares the
+	// registrar's cache of verified chains with the handler.
+	VerifyPledge func(certs []*x509.Certificate) error
 	// DomainCAs are the trust anchors of LDevIDs for EAP-TLS. Required.
 	DomainCAs []*x509.Certificate
 	// Store holds the issued certificates and enrollment records that

@@ -148,30 +148,43 @@ func (s *Server) pledgeTLSConfig() *tls.Config {
 	if !s.cfg.FullChain {
 		c.Certificates = withoutAnchors(c.Certificates, s.cfg.DomainCAs)
 	}
-	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
-	check := len(s.cfg.PledgeCAs) > 0
+	verify := s.cfg.VerifyPledge
+	if verify == nil && len(s.cfg.PledgeCAs) > 0 {
+		verify = s.pledgeCAsCheck()
+	}
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("eapserver: no client certificate")
 		}
-		if !check {
+		if verify == nil {
 			return nil
 		}
 		if n := len(cs.PeerCertificates); n > MaxClientCertificates {
 			return fmt.Errorf("eapserver: client sent %d certificates, more than %d; send "+
 				"the IDevID and its intermediates only", n, MaxClientCertificates)
 		}
-		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-			Roots: roots, Intermediates: certPool(cs.PeerCertificates[1:]),
-			CurrentTime: s.cfg.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		})
-		if err != nil {
-			return fmt.Errorf("eapserver: client certificate of no trusted manufacturer: %w",
-				err)
+		if err := verify(cs.PeerCertificates); err != nil {
+			return fmt.Errorf("eapserver: EAP-EST client certificate: %w", err)
 		}
 		return nil
 	}
 	return c
+}
+
+// pledgeCAsCheck returns the EAP-EST client check of PledgeCAs: the chain
+// must lead to a manufacturer CA, or to a domain CA for re-enrollment.
+func (s *Server) pledgeCAsCheck() func([]*x509.Certificate) error {
+	roots := certPool(append(slices.Clip(s.cfg.PledgeCAs), s.cfg.DomainCAs...))
+	return func(certs []*x509.Certificate) error {
+		_, err := certs[0].Verify(x509.VerifyOptions{
+			Roots: roots, Intermediates: certPool(certs[1:]),
+			CurrentTime: s.cfg.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		})
+		if err != nil {
+			return fmt.Errorf("no trusted manufacturer: %w", err)
+		}
+		return nil
+	}
 }
 
 // enrolledFacts builds the policy facts of a device that authenticated

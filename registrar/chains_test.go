@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"testing"
 
@@ -31,5 +32,30 @@ func TestBootstrapsShareMASAChain(t *testing.T) {
 	}
 	if got := r.chains.Len(); got != 3 {
 		t.Errorf("cached chains = %d, want 3 (two IDevIDs and the MASA signer)", got)
+	}
+}
+
+// TestVerifyPeerChain checks the handshake check that an EAP-EST server
+// borrows: an IDevID of the configured manufacturer passes and puts its
+// chain in the cache that the handler reads, and a certificate of another
+// CA fails with a reason.
+func TestVerifyPeerChain(t *testing.T) {
+	m := newTestMASA(t)
+	st := openTestStore(t, "SN-0601")
+	r, _ := testRegistrarFor(t, m, st, Options{})
+	dev := mintDevice(t, m, "SN-0601")
+	if err := r.VerifyPeerChain([]*x509.Certificate{dev.Certificate}); err != nil {
+		t.Fatalf("VerifyPeerChain of an IDevID: %v", err)
+	}
+	if got := r.chains.Len(); got != 1 {
+		t.Errorf("cached chains after the check = %d, want 1", got)
+	}
+	other := newTestCA(t, "other manufacturer")
+	foreign := other.issue(t, newKey(t), "SN-0602", x509.ExtKeyUsageClientAuth)
+	if err := r.VerifyPeerChain([]*x509.Certificate{foreign}); err == nil {
+		t.Error("VerifyPeerChain accepted a certificate of an unknown CA")
+	}
+	if err := r.VerifyPeerChain(nil); err == nil {
+		t.Error("VerifyPeerChain accepted no certificate")
 	}
 }

@@ -91,6 +91,25 @@ func (r *Registrar) peer(req *http.Request) *peerIdentity {
 	return p
 }
 
+// VerifyPeerChain checks a TLS client chain as the handler checks it: an
+// LDevID of the domain, or an IDevID of a configured manufacturer, valid
+// at the registrar's clock. certs is the client's certificate followed by
+// the intermediates it sent. An EAP-EST server calls it in the handshake
+// to keep certificates of unknown issuers out of the tunnel; the handler's
+// own check of the same chain then comes from the registrar's chain cache,
+// so the signatures are verified once per bootstrap.
+func (r *Registrar) VerifyPeerChain(certs []*x509.Certificate) error {
+	if len(certs) == 0 {
+		return errors.New("registrar: no client certificate")
+	}
+	if p := r.verifyPeer(certs, r.now()); p.Kind == PeerUntrusted {
+		return fmt.Errorf("registrar: client certificate %q is neither an IDevID of a "+
+			"configured manufacturer nor an LDevID of this domain: %w",
+			certs[0].Subject, p.VerifyErr)
+	}
+	return nil
+}
+
 // verifyPeer checks a client chain against the domain CA and then against
 // each manufacturer CA, at time now.
 func (r *Registrar) verifyPeer(certs []*x509.Certificate, now time.Time) *peerIdentity {

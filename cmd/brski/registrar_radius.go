@@ -59,7 +59,8 @@ func radiusServerConfig(fc *eapserver.FileConfig, opts registrar.Options,
 		pledgeCAs = append(pledgeCAs, m.CA...)
 	}
 	return eapserver.Config{Registrar: r, RegistrarTLS: r.TLSConfig(), PledgeCAs: pledgeCAs,
-		DomainCAs: opts.DomainCA.Chain, Store: st, Policy: opts.Policy, ESTType: typ,
+		VerifyPledge: r.VerifyPeerChain,
+		DomainCAs:    opts.DomainCA.Chain, Store: st, Policy: opts.Policy, ESTType: typ,
 		FragmentSize: fc.FragmentSize, ESTRealms: fc.ESTRealms, TLSProfile: profile}, nil
 }
 
