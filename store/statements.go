@@ -27,6 +27,19 @@ const (
 		WHERE c.serial_number = ?`
 	sqlRevokeCertificate = `UPDATE certificates SET revoked_at =
 		CASE WHEN revoked_at = '' THEN ? ELSE revoked_at END WHERE serial_number = ?`
+	// The list queries select the latest rows by the limit, and the outer
+	// SELECT puts them oldest first. LIMIT -1 is no limit in SQLite. Rows
+	// of the same time keep the order of insertion (rowid), because the hex
+	// text of serial numbers does not sort by value.
+	sqlLatestCertificates = `SELECT ` + certificateColumns + ` FROM (
+		SELECT rowid AS row_id, ` + certificateColumns + ` FROM certificates
+		ORDER BY issued_at DESC, row_id DESC LIMIT ?)
+		ORDER BY issued_at, row_id`
+	sqlLatestValidCertificates = `SELECT ` + certificateColumns + ` FROM (
+		SELECT rowid AS row_id, ` + certificateColumns + ` FROM certificates
+		WHERE revoked_at = '' AND not_after > ?
+		ORDER BY issued_at DESC, row_id DESC LIMIT ?)
+		ORDER BY issued_at, row_id`
 
 	sqlAddExpectedDevice = `INSERT INTO expected_devices
 		(serial, manufacturer, tags, added_at) VALUES (?, ?, ?, ?)
@@ -45,6 +58,9 @@ const (
 	sqlEnrollment  = `SELECT ` + enrollmentColumns + ` FROM enrollments WHERE id = ?`
 	sqlEnrollments = `SELECT ` + enrollmentColumns + ` FROM enrollments
 		WHERE device_serial = ? ORDER BY time, id`
+	sqlLatestEnrollments = `SELECT ` + enrollmentColumns + ` FROM (
+		SELECT ` + enrollmentColumns + ` FROM enrollments
+		ORDER BY time DESC, id DESC LIMIT ?) ORDER BY time, id`
 
 	sqlPutCachedVoucher = `INSERT INTO cached_vouchers
 		(device_serial, voucher, expires_at, added_at) VALUES (?, ?, ?, ?)
@@ -61,10 +77,12 @@ const (
 type statements struct {
 	addCertificate, certificateBySerial, certificateByFingerprint  *sql.Stmt
 	certificateWithDevice, certificatesOfDevice, revokeCertificate *sql.Stmt
+	latestCertificates, latestValidCertificates                    *sql.Stmt
 
 	addExpectedDevice, expectedDevice, expectedDevices, removeExpectedDevice *sql.Stmt
 
 	recordEnrollment, setEnrollmentCertificate, enrollment, enrollments *sql.Stmt
+	latestEnrollments                                                   *sql.Stmt
 
 	putCachedVoucher, cachedVoucher, deleteCachedVoucher *sql.Stmt
 }
@@ -98,6 +116,8 @@ func (st *statements) list() []preparedStatement {
 		{&st.certificateWithDevice, sqlCertificateWithDevice},
 		{&st.certificatesOfDevice, sqlCertificatesOfDevice},
 		{&st.revokeCertificate, sqlRevokeCertificate},
+		{&st.latestCertificates, sqlLatestCertificates},
+		{&st.latestValidCertificates, sqlLatestValidCertificates},
 		{&st.addExpectedDevice, sqlAddExpectedDevice},
 		{&st.expectedDevice, sqlExpectedDevice},
 		{&st.expectedDevices, sqlExpectedDevices},
@@ -106,6 +126,7 @@ func (st *statements) list() []preparedStatement {
 		{&st.setEnrollmentCertificate, sqlSetEnrollmentCertificate},
 		{&st.enrollment, sqlEnrollment},
 		{&st.enrollments, sqlEnrollments},
+		{&st.latestEnrollments, sqlLatestEnrollments},
 		{&st.putCachedVoucher, sqlPutCachedVoucher},
 		{&st.cachedVoucher, sqlCachedVoucher},
 		{&st.deleteCachedVoucher, sqlDeleteCachedVoucher},
