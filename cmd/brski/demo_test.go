@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/brski-eap/brski/pledge"
@@ -66,22 +67,11 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 
 func TestPledgeOverRADIUS(t *testing.T) {
 	dir := t.TempDir()
-	logger := hclog.NewNullLogger()
 	l, err := createLab(dir, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	masaSrv, masaURL, err := startDemoMASA(dir, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer masaSrv.Close()
-	rad, st, err := startDemoRegistrar(context.Background(), dir, masaURL, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	defer rad.stop()
+	rad := startTestLab(t, dir)
 	dev := filepath.Join(dir, "factory", "devices", l.Serials[0])
 	out := filepath.Join(dir, "pledge")
 	common := []string{"--radius", rad.addr.String(), "--secret-file",
@@ -109,4 +99,70 @@ func TestPledgeOverRADIUS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPledgeIdentityWithESTRealm bootstraps with --identity SERIAL@REALM
+// against a registrar whose radius block lists REALM in est_realms. The
+// server then offers EAP-EST first, so the bootstrap needs no Nak and one
+// round trip less than without the realm.
+func TestPledgeIdentityWithESTRealm(t *testing.T) {
+	dir := t.TempDir()
+	l, err := createLab(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "registrar.hcl")
+	conf, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withRealm := strings.Replace(string(conf), "radius {",
+		"radius {\n  est_realms = [\"pledges.lab\"]", 1)
+	if err := os.WriteFile(path, []byte(withRealm), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rad := startTestLab(t, dir)
+
+	trips := make(map[string]string)
+	for i, identity := range []string{"", l.Serials[1] + "@pledges.lab"} {
+		dev := filepath.Join(dir, "factory", "devices", l.Serials[i])
+		args := []string{"--radius", rad.addr.String(), "--secret-file",
+			filepath.Join(dir, "radius-secret"), "--out", filepath.Join(dir, "p", l.Serials[i]),
+			"--idevid", filepath.Join(dev, "idevid.pem"), "--key", filepath.Join(dev, "key.pem"),
+			"--masa-trust", filepath.Join(dir, "masa-trust.pem"), "--identity", identity}
+		var stdout, stderr bytes.Buffer
+		if err := runPledge(args, &stdout, &stderr); err != nil {
+			t.Fatalf("pledge %q: %v\n%s%s", identity, err, stdout.String(), stderr.String())
+		}
+		line := stdout.String()[strings.LastIndex(stdout.String(), "EAP-EST: "):]
+		trips[identity] = strings.TrimSpace(line)
+	}
+	want := map[string]string{
+		"":                            "EAP-EST: Access-Accept, VLAN 100, 11 RADIUS round trips",
+		l.Serials[1] + "@pledges.lab": "EAP-EST: Access-Accept, VLAN 100, 10 RADIUS round trips",
+	}
+	if diff := cmp.Diff(want, trips); diff != "" {
+		t.Errorf("outcome lines (-want +got):\n%s", diff)
+	}
+}
+
+// startTestLab runs the MASA and the registrar's RADIUS server of the lab
+// in dir on loopback ports that the kernel chooses, until the test ends.
+func startTestLab(t *testing.T, dir string) *radiusListener {
+	t.Helper()
+	logger := hclog.NewNullLogger()
+	masaSrv, masaURL, err := startDemoMASA(dir, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { masaSrv.Close() })
+	rad, st, err := startDemoRegistrar(context.Background(), dir, masaURL, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		rad.stop()
+		st.Close()
+	})
+	return rad
 }

@@ -44,6 +44,7 @@ type pledgeFlags struct {
 	radius     string
 	secretFile string
 	mac        string
+	identity   string
 	eapTLS     bool
 }
 

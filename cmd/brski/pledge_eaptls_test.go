@@ -25,6 +25,12 @@ func TestPledgeEAPTLSFlagErrors(t *testing.T) {
 		{"out without LDevID", []string{"--eap-tls", "--radius", "127.0.0.1:25999",
 			"--secret-file", secret, "--out", filepath.Join(dir, "b")}, 1,
 			[]string{filepath.Join(dir, "b"), "bootstrap first"}},
+		{"identity too long", []string{"--eap-tls", "--radius", "127.0.0.1:25999",
+			"--secret-file", secret, "--out", filepath.Join(dir, "c"), "--identity",
+			strings.Repeat("a", 254)}, 2, []string{"--identity", "253"}},
+		{"identity with a control character", []string{"--eap-tls", "--radius",
+			"127.0.0.1:25999", "--secret-file", secret, "--out", filepath.Join(dir, "c"),
+			"--identity", "SN-1\x00"}, 2, []string{"--identity", "control character"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
