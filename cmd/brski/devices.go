@@ -73,11 +73,14 @@ func usageError(fs *flag.FlagSet, format string, args ...any) error {
 }
 
 // parseFlagsOnly parses args for a command that takes no positional
-// arguments.
+// arguments. An invalid flag is a usage error, which exits with code 2.
 func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 	rest, err := parseInterspersed(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
 		return err
+	}
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("%s: %w", fs.Name(), err)}
 	}
 	if len(rest) > 0 {
 		return usageError(fs, "unexpected argument %q", rest[0])

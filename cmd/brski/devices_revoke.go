@@ -52,8 +52,9 @@ func parseSerialHex(s string) (*big.Int, error) {
 		return nil, fmt.Errorf("%w %q: longer than %d octets", errInvalidSerial, s,
 			maxSerialOctets)
 	}
+	// big.Int.SetString also accepts a sign, which a serial never has.
 	n, ok := new(big.Int).SetString(digits, 16)
-	if !ok {
+	if !ok || strings.IndexFunc(digits, notHexDigit) >= 0 {
 		return nil, fmt.Errorf("%w %q: use hex digits, such as 1f3a or 1F:3A",
 			errInvalidSerial, s)
 	}
@@ -61,6 +62,10 @@ func parseSerialHex(s string) (*big.Int, error) {
 		return nil, fmt.Errorf("%w %q: a serial number is positive", errInvalidSerial, s)
 	}
 	return n, nil
+}
+
+func notHexDigit(r rune) bool {
+	return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F')
 }
 
 // revokeRequest is a parsed "brski devices revoke" invocation: one of
