@@ -41,6 +41,7 @@ func runDevicesEnrollments(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 {
 		return usageError(fs, "--limit %d is negative; pass 0 for all records", *limit)
 	}
+
 	ctx := context.Background()
 	s, err := sf.open(ctx, false)
 	if err != nil {
@@ -71,7 +72,7 @@ func latestEnrollments(ctx context.Context, s *store.Store, serial string, limit
 	var list []store.Enrollment
 	var err error
 	if serial == "" {
-		// One more than the limit tells whether older records exist.
+		// One record more than the limit shows whether older records exist.
 		fetch := 0
 		if limit > 0 {
 			fetch = limit + 1
@@ -221,7 +222,7 @@ func serialHex(n *big.Int) string {
 	return n.Text(16)
 }
 
-// storedOrDash returns "stored" or "-", so that a table says whether a
+// storedOrDash returns "stored" or "-", so that a table shows whether a
 // voucher or an audit log exists without printing it.
 func storedOrDash(stored bool) string {
 	if stored {
@@ -230,10 +231,10 @@ func storedOrDash(stored bool) string {
 	return "-"
 }
 
-// cell returns s for a table cell: "-" when s is empty, and with control
-// characters, such as CR, LF, tab or ESC from a peer's certificate,
-// replaced by U+FFFD, so that one record stays one line and prints no
-// terminal escape.
+// cell returns s for a table cell, or "-" when s is empty. It replaces
+// control characters, such as CR, LF, tab or ESC from a peer's
+// certificate, with U+FFFD. So one record stays one line and prints no
+// terminal escape sequence.
 func cell(s string) string {
 	if s == "" {
 		return "-"

@@ -245,3 +245,16 @@ func TestDevicesRecordsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDevicesHelpListsRecordCommands(t *testing.T) {
+	code, _, stderr := runBrski("devices", "-h")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{"devices enrollments", "devices certificates",
+		"devices revoke"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+}

@@ -16,9 +16,9 @@ import (
 // (RFC 5280, Section 4.1.2.2).
 const maxSerialOctets = 20
 
-// revokeEffect says when a revocation takes effect. Both the EAP-TLS
-// server and EST simplereenroll read the store for every request, so a
-// running registrar needs no restart.
+// revokeEffect is the output line that states when a revocation takes
+// effect. Both the EAP-TLS server and EST simplereenroll read the store
+// for every request, so a running registrar needs no restart.
 const revokeEffect = "The next EAP-TLS authentication and EST simplereenroll with a revoked " +
 	"LDevID are rejected; a running registrar reads the store and needs no restart.\n"
 

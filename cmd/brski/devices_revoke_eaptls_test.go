@@ -19,10 +19,11 @@ import (
 )
 
 // TestRevokeRejectsNextEAPTLS runs the lab's registrar with its RADIUS
-// server in this process on a loopback port chosen by the kernel,
-// bootstraps a device over EAP-EST, and revokes its LDevID with "brski
-// devices revoke", which opens the store file that the running registrar
-// holds open. The next EAP-TLS authentication must get Access-Reject.
+// server in this process, on a loopback port chosen by the kernel, and
+// bootstraps a device over EAP-EST. "brski devices revoke" then revokes
+// the LDevID through its own handle on the store file that the running
+// registrar holds open. The next EAP-TLS authentication must get
+// Access-Reject.
 func TestRevokeRejectsNextEAPTLS(t *testing.T) {
 	dir := t.TempDir()
 	logger := hclog.NewNullLogger()
