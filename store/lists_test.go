@@ -133,3 +133,65 @@ func TestCertificateIsValidAt(t *testing.T) {
 		})
 	}
 }
+
+// TestListsWhileAnotherHandleWrites opens the store file twice, as "brski
+// devices" does next to a running registrar. One handle records
+// enrollments with their certificates while the other revokes each
+// certificate and lists the records. In WAL mode neither handle may fail
+// with a locked database.
+func TestListsWhileAnotherHandleWrites(t *testing.T) {
+	ctx := context.Background()
+	registrar, path := openTemp(t)
+	operator, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer operator.Close()
+	const n = 50
+	issued := make(chan *big.Int, n)
+	written := make(chan error, 1)
+	go func() {
+		defer close(issued)
+		for i := range n {
+			id, err := registrar.RecordEnrollment(ctx, Enrollment{
+				DeviceSerial: fmt.Sprintf("W-%d", i), Outcome: "accept"})
+			if err == nil {
+				c := Certificate{SerialNumber: big.NewInt(int64(i + 1)),
+					DeviceSerial: fmt.Sprintf("W-%d", i), Fingerprint: fmt.Sprintf("%064x", i),
+					NotAfter: t0.Add(time.Hour)}
+				err = registrar.AddEnrollmentCertificate(ctx, id, c)
+			}
+			if err != nil {
+				written <- err
+				return
+			}
+			issued <- big.NewInt(int64(i + 1))
+		}
+		written <- nil
+	}()
+	for serial := range issued {
+		if err := operator.RevokeCertificate(ctx, serial, t0); err != nil {
+			t.Errorf("RevokeCertificate(%x): %v", serial, err)
+		}
+		if _, err := operator.LatestEnrollments(ctx, 10); err != nil {
+			t.Errorf("LatestEnrollments: %v", err)
+		}
+	}
+	if err := <-written; err != nil {
+		t.Fatalf("registrar handle: %v", err)
+	}
+	valid, err := registrar.LatestValidCertificates(ctx, t0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(valid) != 0 {
+		t.Errorf("%d certificates valid after revoking all %d", len(valid), n)
+	}
+	all, err := operator.LatestCertificates(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Errorf("%d certificates stored, want %d", len(all), n)
+	}
+}
