@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -94,30 +95,9 @@ func runDevicesRevoke(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
 	}
-	var req revokeRequest
-	switch {
-	case (*certSerial == "") == (*device == ""):
-		return usageError(fs, "pass one of --cert SERIAL_HEX and --device SERIAL")
-	case *certSerial != "":
-		n, err := parseSerialHex(*certSerial)
-		if err != nil {
-			return usageError(fs, "--cert: %w", err)
-		}
-		req.serial = n
-	default:
-		req.device = *device
-	}
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339Nano, *at)
-		if err != nil {
-			return usageError(fs, "--at %q is not an RFC 3339 time, such as "+
-				"2026-03-04T10:30:00Z", *at)
-		}
-		if t.After(time.Now()) {
-			return usageError(fs, "--at %s is in the future; revocation takes effect at "+
-				"once, so pass a past time or leave --at out", *at)
-		}
-		req.at = t
+	req, err := parseRevokeRequest(fs, *certSerial, *device, *at)
+	if err != nil {
+		return err
 	}
 
 	ctx := context.Background()
@@ -127,11 +107,42 @@ func runDevicesRevoke(args []string, stdout, stderr io.Writer) error {
 	}
 	defer s.Close()
 	if req.serial != nil {
-		err = revokeSerial(ctx, s, req, stdout)
-	} else {
-		err = revokeDevice(ctx, s, req, stdout)
+		return revokeSerial(ctx, s, req, stdout)
 	}
-	return err
+	return revokeDevice(ctx, s, req, stdout)
+}
+
+// parseRevokeRequest checks the values of --cert, --device and --at and
+// returns a usage error of fs for an invalid one.
+func parseRevokeRequest(fs *flag.FlagSet, certSerial, device, at string) (revokeRequest,
+	error) {
+	var req revokeRequest
+	switch {
+	case (certSerial == "") == (device == ""):
+		return req, usageError(fs, "pass one of --cert SERIAL_HEX and --device SERIAL")
+	case certSerial != "":
+		n, err := parseSerialHex(certSerial)
+		if err != nil {
+			return req, usageError(fs, "--cert: %w", err)
+		}
+		req.serial = n
+	default:
+		req.device = device
+	}
+	if at == "" {
+		return req, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return req, usageError(fs, "--at %q is not an RFC 3339 time, such as "+
+			"2026-03-04T10:30:00Z", at)
+	}
+	if t.After(time.Now()) {
+		return req, usageError(fs, "--at %s is in the future; revocation takes effect at "+
+			"once, so pass a past time or leave --at out", at)
+	}
+	req.at = t
+	return req, nil
 }
 
 // revokeSerial revokes the LDevID req.serial. An LDevID that is revoked
