@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -63,7 +64,7 @@ func OpenDBSync(ctx context.Context, path string, migrations []Migration,
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" +
+	dsn := fileURI(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" +
 		string(sync) + ")&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -75,6 +76,15 @@ func OpenDBSync(ctx context.Context, path string, migrations []Migration,
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// fileURI returns the SQLite "file:" URI of path
+// (https://sqlite.org/uri.html). It escapes '%', '?' and '#', so a
+// directory such as "lab?x" does not end the path early, and it cleans
+// path, so a leading "//" does not make a URI authority.
+func fileURI(path string) string {
+	escaper := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + escaper.Replace(filepath.Clean(path))
 }
 
 func migrate(ctx context.Context, db *sql.DB, migrations []Migration) error {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestOpenDBMigrations(t *testing.T) {
@@ -94,5 +96,55 @@ func TestOpenDBSyncRejectsUnknownSetting(t *testing.T) {
 	}
 	if _, statErr := os.Stat(path); !errors.Is(statErr, fs.ErrNotExist) {
 		t.Errorf("OpenDBSync with OFF created %s (stat: %v); want no file", path, statErr)
+	}
+}
+
+func TestOpenDBPathCharacters(t *testing.T) {
+	ctx := context.Background()
+	migrations := []Migration{{Name: "create", SQL: "CREATE TABLE a (x INTEGER)"}}
+	// Each directory name contains a character that a "file:" URI reads
+	// as the start of the query, a fragment or an escape.
+	for _, dir := range []string{"lab?x", "lab#x", "lab%3Fx", "lab%x", "lab x", "lab&mode=ro"} {
+		t.Run(dir, func(t *testing.T) {
+			base := t.TempDir()
+			path := filepath.Join(base, dir, "test.db")
+			db, err := OpenDB(ctx, path, migrations)
+			if err != nil {
+				t.Fatalf("OpenDB(%q): %v", path, err)
+			}
+			defer db.Close()
+			if _, err := db.Exec("INSERT INTO a VALUES (1)"); err != nil {
+				t.Fatalf("insert: %v", err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("database file: %v; want it at %s", err, path)
+			}
+			entries, err := os.ReadDir(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if diff := cmp.Diff([]string{dir}, names); diff != "" {
+				t.Errorf("entries of the parent directory (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestOpenDBDoubleSlashPath(t *testing.T) {
+	ctx := context.Background()
+	migrations := []Migration{{Name: "create", SQL: "CREATE TABLE a (x INTEGER)"}}
+	// "file://x/y" names the host x, so a path of "//x/y" must not become one.
+	path := "/" + filepath.Join(t.TempDir(), "test.db")
+	db, err := OpenDB(ctx, path, migrations)
+	if err != nil {
+		t.Fatalf("OpenDB(%q): %v", path, err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file: %v; want it at %s", err, path)
 	}
 }
