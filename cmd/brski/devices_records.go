@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/brski-eap/brski/store"
 )
@@ -111,9 +112,10 @@ func writeEnrollmentsCSV(w io.Writer, list []store.Enrollment) error {
 		"reason"})
 	for _, e := range list {
 		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.Format(time.RFC3339Nano),
-			e.DeviceSerial, e.Manufacturer, e.Outcome, e.Rule, strings.Join(e.Modes, ";"),
+			csvText(e.DeviceSerial), csvText(e.Manufacturer), csvText(e.Outcome),
+			csvText(e.Rule), csvText(strings.Join(e.Modes, ";")),
 			serialHex(e.CertificateSerial), strconv.FormatBool(len(e.Voucher) > 0),
-			strconv.FormatBool(e.AuditLog != ""), e.Reason})
+			strconv.FormatBool(e.AuditLog != ""), csvText(e.Reason)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -194,7 +196,7 @@ func writeCertificatesCSV(w io.Writer, list []store.Certificate, now time.Time) 
 		if c.IsRevoked() {
 			revoked = c.Revoked.Format(time.RFC3339Nano)
 		}
-		cw.Write([]string{serialHex(c.SerialNumber), c.DeviceSerial, c.Subject,
+		cw.Write([]string{serialHex(c.SerialNumber), csvText(c.DeviceSerial), csvText(c.Subject),
 			c.NotAfter.Format(time.RFC3339), c.Issued.Format(time.RFC3339Nano), revoked,
 			certificateStatus(c, now), c.Fingerprint})
 	}
@@ -231,16 +233,46 @@ func storedOrDash(stored bool) string {
 	return "-"
 }
 
+// maxCellRunes caps a table cell, so that one long value, such as a
+// policy reason, does not fill the terminal. --csv prints whole values.
+const maxCellRunes = 200
+
 // cell returns s for a table cell, or "-" when s is empty. It replaces
-// control characters, such as CR, LF, tab or ESC from a peer's
-// certificate, with U+FFFD. So one record stays one line and prints no
-// terminal escape sequence.
+// control and bidi control characters, such as LF, ESC or U+202E from a
+// peer's certificate, with U+FFFD, so one record stays one line and
+// prints no terminal escape sequence or reordered text. It cuts s to
+// maxCellRunes, ending with "…".
 func cell(s string) string {
 	if s == "" {
 		return "-"
 	}
+	s = replaceUnsafe(s, false)
+	if utf8.RuneCountInString(s) <= maxCellRunes {
+		return s
+	}
+	return string([]rune(s)[:maxCellRunes-1]) + "…"
+}
+
+// csvText returns s for a CSV field of peer or policy text. It replaces
+// control and bidi control characters other than LF with U+FFFD. It
+// puts "'" before a value that starts with '=', '+', '-' or '@', so that a
+// spreadsheet shows the value rather than evaluating it as a formula.
+func csvText(s string) string {
+	s = replaceUnsafe(s, true)
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// replaceUnsafe replaces the control and bidi control characters of s
+// with U+FFFD, except LF when keepLF is set.
+func replaceUnsafe(s string, keepLF bool) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if r == '\n' && keepLF {
+			return r
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
 			return unicode.ReplacementChar
 		}
 		return r
