@@ -141,3 +141,67 @@ func TestDevicesRevokeHostileSerial(t *testing.T) {
 		t.Errorf("stdout %q lacks the revoked LDevID", stdout)
 	}
 }
+
+func TestDevicesRevokeBeforeIssue(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		wantCode    int
+		wantStderr  []string // parts of stderr: the value and the fix
+		wantRevoked []string // serial numbers revoked afterwards
+	}{
+		{"zero time", []string{"--cert", "1f3a", "--at", "0001-01-01T00:00:00Z"}, 2,
+			[]string{"--at 0001-01-01T00:00:00Z", "leave --at out"}, nil},
+		{"year one", []string{"--cert", "1f3a", "--at", "0001-01-01T00:00:01Z"}, 1,
+			[]string{"--at 0001-01-01T00:00:01Z", "issued at 2026-03-04T10:30:00Z"}, nil},
+		{"one second early", []string{"--cert", "1f3a", "--at", "2026-03-04T10:29:59Z"}, 1,
+			[]string{"LDevID 1f3a", "issued at 2026-03-04T10:30:00Z"}, nil},
+		{"device with a later LDevID", []string{"--device", "A-1", "--at",
+			"2026-03-04T10:31:00Z"}, 1,
+			[]string{"LDevID 2b", "issued at 2026-03-04T10:32:00Z"}, nil},
+		{"at the issue time", []string{"--cert", "1f3a", "--at", "2026-03-04T10:30:00Z"}, 0,
+			nil, []string{"1f3a"}},
+		{"offset time", []string{"--cert", "1f3a", "--at", "2026-03-04T12:30:00+02:00"}, 0,
+			nil, []string{"1f3a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := seedRecordsStore(t)
+			args := append([]string{"devices", "revoke", "--store", path}, tt.args...)
+			code, _, stderr := runBrski(args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr %q", code, tt.wantCode, stderr)
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q lacks %q", stderr, want)
+				}
+			}
+			if diff := cmp.Diff(tt.wantRevoked, revokedSerials(t, path)); diff != "" {
+				t.Errorf("revoked LDevIDs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// revokedSerials returns the serial numbers of the revoked LDevIDs of the
+// device A-1 in the store at path.
+func revokedSerials(t *testing.T, path string) []string {
+	t.Helper()
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	list, err := s.CertificatesOfDevice(context.Background(), "A-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revoked []string
+	for _, c := range list {
+		if c.IsRevoked() {
+			revoked = append(revoked, serialHex(c.SerialNumber))
+		}
+	}
+	return revoked
+}

@@ -137,6 +137,11 @@ func parseRevokeRequest(fs *flag.FlagSet, certSerial, device, at string) (revoke
 		return req, usageError(fs, "--at %q is not an RFC 3339 time, such as "+
 			"2026-03-04T10:30:00Z", at)
 	}
+	if t.IsZero() {
+		// The store reads a zero time as now.
+		return req, usageError(fs, "--at %s is before any LDevID was issued; pass the "+
+			"time the key was lost, or leave --at out for now", at)
+	}
 	if t.After(time.Now()) {
 		return req, usageError(fs, "--at %s is in the future; revocation takes effect at "+
 			"once, so pass a past time or leave --at out", at)
@@ -198,6 +203,15 @@ func revokeDevice(ctx context.Context, s *store.Store, req revokeRequest,
 // another process revoked the certificate in the meantime.
 func revokeAndPrint(ctx context.Context, s *store.Store, list []store.Certificate,
 	at time.Time, stdout io.Writer) error {
+	// A revocation before the issue would date the LDevID's end before its
+	// start, so none is revoked unless --at fits all of them.
+	for _, c := range list {
+		if !at.IsZero() && at.Before(c.Issued) {
+			return fmt.Errorf("--at %s is before LDevID %s of device %s was issued at %s; "+
+				"pass a later time, or leave --at out for now", at.Format(time.RFC3339Nano),
+				serialHex(c.SerialNumber), cell(c.DeviceSerial), c.Issued.Format(time.RFC3339))
+		}
+	}
 	for _, c := range list {
 		if err := s.RevokeCertificate(ctx, c.SerialNumber, at); err != nil {
 			return err
