@@ -376,8 +376,11 @@ func (f *pledgeFlags) validateRADIUS() error {
 // most that one User-Name attribute carries (RFC 2865, Section 5.1).
 const maxIdentity = 253
 
-// checkIdentity rejects an --identity that is too long or not printable
-// UTF-8. Empty selects the default identity.
+// checkIdentity rejects an --identity that is too long, not printable
+// UTF-8, or an NAI with an empty realm (RFC 7542, Section 2.2). Printable
+// means unicode.IsPrint, so the ASCII space is the only space allowed,
+// and format characters such as U+202E are rejected. Empty selects the
+// default identity.
 func checkIdentity(id string) error {
 	switch {
 	case len(id) > maxIdentity:
@@ -387,9 +390,19 @@ func checkIdentity(id string) error {
 		return errors.New("invalid UTF-8; use SERIAL or SERIAL@REALM")
 	case strings.ContainsFunc(id, unicode.IsControl):
 		return fmt.Errorf("%q contains a control character; use SERIAL or SERIAL@REALM", id)
+	case strings.HasSuffix(id, "@"):
+		return fmt.Errorf("%q has an empty realm after \"@\"; use SERIAL or SERIAL@REALM",
+			id)
+	}
+	if i := strings.IndexFunc(id, notPrintable); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(id[i:])
+		return fmt.Errorf("%q contains %U, which is not printable; use SERIAL or "+
+			"SERIAL@REALM", id, r)
 	}
 	return nil
 }
+
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
 
 // runPledgeRADIUS runs "brski pledge --radius": a bootstrap over EAP-EST,
 // or with --eap-tls an EAP-TLS authentication, through a simulated NAS.

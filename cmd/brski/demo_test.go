@@ -166,3 +166,39 @@ func startTestLab(t *testing.T, dir string) *radiusListener {
 	})
 	return rad
 }
+
+func TestCheckIdentity(t *testing.T) {
+	tests := []struct {
+		name    string
+		id      string
+		wantErr bool
+	}{
+		{"default", "", false},
+		{"serial", "SN-1", false},
+		{"serial and realm", "SN-1@pledges.lab", false},
+		{"realm only", "@pledges.lab", false},
+		{"UTF-8 serial", "Gerät-1@pledges.lab", false},
+		{"space", "SN 1", false},
+		{"253 octets", strings.Repeat("a", 253), false},
+		{"254 octets", strings.Repeat("a", 254), true},
+		{"253 octets of two-octet runes and one more", strings.Repeat("ü", 127), true},
+		{"NUL", "SN-1\x00", true},
+		{"DEL", "SN-1\x7f", true},
+		{"C1 control", "SN-1\u0085", true},
+		{"ESC sequence", "SN-1\x1b[2J", true},
+		{"invalid UTF-8", "SN-\xff", true},
+		{"bidi override", "SN-\u202e1", true},
+		{"line separator", "SN-1\u2028x", true},
+		{"zero-width space", "SN-\u200b1", true},
+		{"no-break space", "SN\u00a01", true},
+		{"empty realm", "SN-1@", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkIdentity(tt.id)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Errorf("checkIdentity(%q) = %v; want an error: %v", tt.id, err, tt.wantErr)
+			}
+		})
+	}
+}
