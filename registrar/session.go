@@ -57,6 +57,9 @@ type session struct {
 	enroll *enrollGrant
 	// decision is the policy decision of the last voucher exchange.
 	decision *policies.Decision
+	// issued is set when a grant that a later voucher exchange replaced
+	// had enrolled an LDevID, which stays valid.
+	issued bool
 }
 
 // enrollGrant records a successful voucher exchange, which allows one
@@ -109,6 +112,9 @@ func (s *session) setGrant(g *enrollGrant) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.enroll != nil && s.enroll.enrolled {
+		s.issued = true
+	}
 	s.enroll = g
 }
 
@@ -145,7 +151,8 @@ func (s *session) setDecision(d *policies.Decision) {
 }
 
 // SessionEnrolled reports whether simpleenroll issued an LDevID in the
-// session of ctx. The EAP-EST layer accepts a tunnel only then: a pledge
+// session of ctx, also when a later voucher exchange of the session did
+// not enroll. The EAP-EST layer accepts a tunnel only then: a pledge
 // that rejected the voucher, or stopped before enrolling, has no domain
 // certificate and gets Access-Reject whatever the policy decided.
 func SessionEnrolled(ctx context.Context) bool {
@@ -155,7 +162,7 @@ func SessionEnrolled(ctx context.Context) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.enroll != nil && s.enroll.enrolled
+	return s.issued || s.enroll != nil && s.enroll.enrolled
 }
 
 // SessionDecision returns the policy decision of the last voucher exchange

@@ -185,3 +185,44 @@ default {
 		t.Errorf("enrollment after the reject: status = %d, want 403", rec.Code)
 	}
 }
+
+// TestSessionEnrolledAfterNewExchange checks that SessionEnrolled stays
+// true when a voucher exchange follows the session's enrollment, because
+// the LDevID that the session issued stays valid.
+func TestSessionEnrolledAfterNewExchange(t *testing.T) {
+	m := newTestMASA(t)
+	dev := mintDevice(t, m, "NAS-3")
+	st := openTestStore(t, "NAS-3")
+	r, d := testRegistrarFor(t, m, st, Options{})
+	p := &testPledge{dev: dev, registrar: d.cert.Leaf()}
+	certs := []*x509.Certificate{dev.Certificate}
+	session := NewSessionContext(context.Background())
+	steps := []struct {
+		name         string
+		path         string
+		wantStatus   int
+		wantEnrolled bool
+	}{
+		{"voucher exchange", PathRequestVoucher, http.StatusOK, false},
+		{"enrollment", PathSimpleEnroll, http.StatusOK, true},
+		{"second voucher exchange", PathRequestVoucher, http.StatusOK, true},
+	}
+	for _, st := range steps {
+		var req *http.Request
+		if st.path == PathRequestVoucher {
+			req = tunnelRequest(session, st.path, voucher.MediaType, p.voucherRequest(t), certs)
+		} else {
+			csr := newCSR(t, newKey(t), pkix.Name{SerialNumber: "NAS-3"})
+			req = tunnelRequest(session, st.path, "application/pkcs10", b64(csr), certs)
+		}
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		if rec.Code != st.wantStatus {
+			t.Fatalf("%s: status = %d, want %d; body %q", st.name, rec.Code, st.wantStatus,
+				rec.Body)
+		}
+		if got := SessionEnrolled(session); got != st.wantEnrolled {
+			t.Errorf("%s: SessionEnrolled = %v, want %v", st.name, got, st.wantEnrolled)
+		}
+	}
+}
