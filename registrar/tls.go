@@ -103,12 +103,26 @@ func (r *Registrar) VerifyPeerChain(certs []*x509.Certificate) error {
 		return errors.New("registrar: no client certificate")
 	}
 	if p := r.verifyPeer(certs, r.now()); p.Kind == PeerUntrusted {
-		return fmt.Errorf("registrar: client certificate %q is neither an IDevID of a "+
-			"configured manufacturer nor an LDevID of this domain: %w",
-			certs[0].Subject, p.VerifyErr)
+		return fmt.Errorf("%w: %q: %w", errUntrustedPeer, certs[0].Subject, p.VerifyErr)
 	}
 	return nil
 }
+
+// maxPeerCertificates is the maximum number of certificates, the client's
+// own and its intermediates, that the registrar verifies. A chain of an
+// IDevID or LDevID needs two or three, and eapserver.MaxClientCertificates
+// caps EAP clients at the same number for the cost it states.
+const maxPeerCertificates = 8
+
+// errTooManyCertificates is the VerifyErr of a client that sent more than
+// maxPeerCertificates certificates.
+var errTooManyCertificates = errors.New("registrar: client sent more certificates than " +
+	"a chain needs")
+
+// errUntrustedPeer is wrapped by the errors of VerifyPeerChain for a
+// PeerUntrusted chain.
+var errUntrustedPeer = errors.New("registrar: client certificate is neither an IDevID " +
+	"of a configured manufacturer nor an LDevID of this domain")
 
 // verifyPeer checks a client chain against the domain CA and then against
 // each manufacturer CA, at time now.
@@ -116,6 +130,12 @@ func (r *Registrar) verifyPeer(certs []*x509.Certificate, now time.Time) *peerId
 	leaf := certs[0]
 	p := &peerIdentity{Kind: PeerUntrusted, Cert: leaf, Fingerprint: devid.Fingerprint(leaf)}
 	p.Serial, _ = devid.SerialNumber(leaf)
+	if len(certs) > maxPeerCertificates {
+		p.VerifyErr = fmt.Errorf("%w: %d certificates, more than %d; send the IDevID or "+
+			"LDevID and its intermediates only", errTooManyCertificates, len(certs),
+			maxPeerCertificates)
+		return p
+	}
 	inter := chainPool(certs[1:])
 	opts := x509.VerifyOptions{
 		Roots:         r.domainPool,
