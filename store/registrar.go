@@ -83,10 +83,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	st, err := prepareStatements(ctx, db)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: %s: %w", path, err)
+		return nil, fmt.Errorf("store: %s: %w: %w", path, ErrNotRegistrarStore, err)
 	}
 	return &Store{db: db, st: st, now: time.Now}, nil
 }
+
+// ErrNotRegistrarStore is wrapped by the error of Open for a versioned
+// database whose tables are not those of the registrar store, such as
+// the MASA's or the telemetry database.
+var ErrNotRegistrarStore = errors.New("not a registrar store; pass the registrar's data " +
+	"directory or its registrar.db")
 
 // Close closes the prepared statements and the database.
 func (s *Store) Close() error {

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,14 +88,26 @@ func fileURI(path string) string {
 	return "file:" + escaper.Replace(filepath.Clean(path))
 }
 
+// ErrForeignSchema is wrapped by the error of OpenDB for a database that
+// has tables but no schema version, such as another program's database.
+// OpenDB then applies no migration, so the file stays unchanged.
+var ErrForeignSchema = errors.New("the database has tables but no schema version, " +
+	"so another program created it")
+
 func migrate(ctx context.Context, db *sql.DB, migrations []Migration) error {
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
+	if version == 0 {
+		if err := checkNoTables(ctx, db); err != nil {
+			return err
+		}
+	}
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this program knows (%d); "+
-			"run a newer brski", version, len(migrations))
+			"run a newer brski, or check that the path names the right database",
+			version, len(migrations))
 	}
 	for i := version; i < len(migrations); i++ {
 		m := migrations[i]
@@ -116,4 +129,20 @@ func migrate(ctx context.Context, db *sql.DB, migrations []Migration) error {
 		}
 	}
 	return nil
+}
+
+// checkNoTables returns an error wrapping ErrForeignSchema when db has
+// any table of its own.
+func checkNoTables(ctx context.Context, db *sql.DB) error {
+	var name string
+	err := db.QueryRowContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' "+
+		"AND name NOT LIKE 'sqlite_%' LIMIT 1").Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	return fmt.Errorf("%w: it has table %q; pass the path of a database of this program",
+		ErrForeignSchema, name)
 }
