@@ -107,7 +107,9 @@ func (s *Server) decide(ctx context.Context, c *conversation,
 		return d, serial, ErrNoDecision
 	}
 	if d.Outcome != policies.OutcomeReject && !registrar.SessionEnrolled(c.values) {
-		return d, serial, ErrNoEnrollment
+		// The result carries no rule for a reject cause, so the cause names it.
+		return d, serial, fmt.Errorf("%w; policy rule %q decided %s", ErrNoEnrollment,
+			d.Rule, d.Outcome)
 	}
 	return d, serial, nil
 }

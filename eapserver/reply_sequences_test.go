@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,8 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 		run    func(ctx context.Context, s *tunnelScript) error
 		// wantErr is the reject cause, nil for an Access-Accept.
 		wantErr error
+		// wantCause are parts of the cause that the log line prints.
+		wantCause []string
 	}{
 		{"bootstrap twice", nil, func(ctx context.Context, s *tunnelScript) error {
 			if _, err := s.bootstrap(ctx); err != nil {
@@ -122,7 +125,7 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 			}
 			_, err := s.bootstrap(ctx)
 			return err
-		}, nil},
+		}, nil, nil},
 		{"second voucher exchange without enrollment", nil,
 			func(ctx context.Context, s *tunnelScript) error {
 				if _, err := s.bootstrap(ctx); err != nil {
@@ -133,7 +136,7 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 					return fmt.Errorf("second bootstrap: %v, want %v", err, errBroken)
 				}
 				return nil
-			}, nil},
+			}, nil, nil},
 		{"simpleenroll failed then retried", nil,
 			func(ctx context.Context, s *tunnelScript) error {
 				s.breakPath, s.breakOnce = registrar.PathSimpleEnroll, true
@@ -145,19 +148,19 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 					err = fmt.Errorf("simpleenroll retry: status %d, want 200", status)
 				}
 				return err
-			}, nil},
+			}, nil, nil},
 		{"simpleenroll failed", nil, func(ctx context.Context, s *tunnelScript) error {
 			s.breakPath = registrar.PathSimpleEnroll
 			if _, err := s.bootstrap(ctx); !errors.Is(err, errBroken) {
 				return fmt.Errorf("bootstrap: %v, want %v", err, errBroken)
 			}
 			return nil
-		}, eapserver.ErrNoEnrollment},
+		}, eapserver.ErrNoEnrollment, []string{`rule "acme"`, "accept"}},
 		{"no enrollstatus", nil, func(ctx context.Context, s *tunnelScript) error {
 			s.breakPath = registrar.PathEnrollStatus
 			_, err := s.bootstrap(ctx)
 			return err
-		}, nil},
+		}, nil, nil},
 		{"simplereenroll with an LDevID", func(p *pledge.Pledge) (tls.Certificate, error) {
 			return enrolledLDevID(ctx, e, p)
 		}, func(ctx context.Context, s *tunnelScript) error {
@@ -166,7 +169,7 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 				err = fmt.Errorf("simplereenroll: status %d, want 200", status)
 			}
 			return err
-		}, eapserver.ErrNoDecision},
+		}, eapserver.ErrNoDecision, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +198,11 @@ func TestEAPESTTunnelSequences(t *testing.T) {
 			res := e.lastResult()
 			if !errors.Is(res.Err, tt.wantErr) {
 				t.Errorf("reject cause = %v, want %v", res.Err, tt.wantErr)
+			}
+			for _, want := range tt.wantCause {
+				if !strings.Contains(fmt.Sprint(res.Err), want) {
+					t.Errorf("reject cause %q lacks %q", res.Err, want)
+				}
 			}
 			reply, _ := nas.Final()
 			if tt.wantErr != nil {
