@@ -63,6 +63,9 @@ func (f *storeFlags) open(ctx context.Context, create bool) (*store.Store, error
 				path)
 		}
 	}
+	// NOTE: store.Open sets WAL mode, so even the listing commands fail
+	// with "attempt to write a readonly database" when the store's
+	// directory is read-only and no -wal and -shm files exist yet.
 	return store.Open(ctx, path)
 }
 
