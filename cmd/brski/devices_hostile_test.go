@@ -24,12 +24,8 @@ var hostileReason = strings.Repeat("r", 100_000)
 // returns the store path.
 func seedHostileStore(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "registrar.db")
 	ctx := context.Background()
-	s, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := newRecordsStore(t)
 	defer s.Close()
 	c := store.Certificate{SerialNumber: big.NewInt(0xe1), DeviceSerial: "=1+2\x1b]0;x\a",
 		Subject: "CN=\"a,b\"\u202eexe.", Fingerprint: "ee",
@@ -44,6 +40,18 @@ func seedHostileStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// newRecordsStore creates an empty registrar store in a temporary
+// directory and returns it with its path.
+func newRecordsStore(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "registrar.db")
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, path
 }
 
 // checkPrintable reports characters of out that a terminal acts on or

@@ -21,12 +21,8 @@ var recordsT0 = time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
 // returns the store path.
 func seedRecordsStore(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "registrar.db")
 	ctx := context.Background()
-	s, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := newRecordsStore(t)
 	defer s.Close()
 	far := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	certs := []store.Certificate{
