@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
@@ -201,4 +202,28 @@ func TestCheckIdentity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckIdentity checks that every identity that checkIdentity accepts
+// fits a User-Name attribute and is printable UTF-8 with a non-empty realm.
+func FuzzCheckIdentity(f *testing.F) {
+	for _, seed := range []string{"", "SN-1@pledges.lab", "SN-1@", "SN-\u202e1",
+		"\xff", strings.Repeat("a", 254), "Gerät-1"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if checkIdentity(id) != nil {
+			return
+		}
+		switch {
+		case len(id) > maxIdentity:
+			t.Errorf("accepted %d octets", len(id))
+		case !utf8.ValidString(id):
+			t.Errorf("accepted invalid UTF-8 %q", id)
+		case strings.IndexFunc(id, notPrintable) >= 0:
+			t.Errorf("accepted %q with a character that is not printable", id)
+		case strings.HasSuffix(id, "@"):
+			t.Errorf("accepted %q with an empty realm", id)
+		}
+	})
 }

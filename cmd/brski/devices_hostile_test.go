@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -212,4 +213,36 @@ func revokedSerials(t *testing.T, path string) []string {
 		}
 	}
 	return revoked
+}
+
+// FuzzCell checks that a table cell and a CSV field of any stored text
+// contain no control or bidi control character, and that a cell has at
+// most maxCellRunes characters.
+func FuzzCell(f *testing.F) {
+	for _, seed := range []string{"", "A-1", "=1+2\x1b]0;x\a", "a\u202eb", "\xff\xfe",
+		strings.Repeat("ü", maxCellRunes+1), "not in the\nlist", "\u009b31m"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := cell(s)
+		if n := utf8.RuneCountInString(c); n > maxCellRunes {
+			t.Errorf("cell(%q) has %d characters, more than %d", s, n, maxCellRunes)
+		}
+		if i := strings.IndexFunc(c, unsafeCellRune); i >= 0 {
+			t.Errorf("cell(%q) = %q contains %q", s, c, c[i:])
+		}
+		field := csvText(s)
+		if i := strings.IndexFunc(field, func(r rune) bool {
+			return r != '\n' && unsafeCellRune(r)
+		}); i >= 0 {
+			t.Errorf("csvText(%q) = %q contains %q", s, field, field[i:])
+		}
+		if field != "" && strings.ContainsRune("=+-@", rune(field[0])) {
+			t.Errorf("csvText(%q) = %q starts a formula", s, field)
+		}
+	})
+}
+
+func unsafeCellRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }
