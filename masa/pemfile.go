@@ -8,25 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/brski-eap/brski/internal/syncfile"
 )
 
 // writeFileExclusive creates path with mode perm and fails when it exists,
 // so a factory never overwrites a key or certificate.
 func writeFileExclusive(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("masa: create %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("masa: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("masa: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("masa: write %s: %w", path, err)
+	if err := syncfile.WriteExclusive(path, data, perm); err != nil {
+		return fmt.Errorf("masa: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/brski-eap/brski/internal/syncfile"
 )
 
 // Files that Result.WriteFiles writes.
@@ -59,30 +61,11 @@ func encodeCerts(certs []*x509.Certificate) []byte {
 	return buf.Bytes()
 }
 
-// writeFileAtomic writes data to a temporary file next to path with mode
-// perm, syncs it and renames it to path.
+// writeFileAtomic writes data to path with mode perm through a synced
+// temporary file, so a crash leaves the old file or the new one.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("pledge: create %s: %w", path, err)
-	}
-	tmp := f.Name()
-	err = f.Chmod(perm)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("pledge: write %s: %w", path, err)
+	if err := syncfile.WriteAtomic(path, data, perm); err != nil {
+		return fmt.Errorf("pledge: %w", err)
 	}
 	return nil
 }

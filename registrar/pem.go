@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/brski-eap/brski/internal/syncfile"
 )
 
 // readCertificates returns the CERTIFICATE blocks of a PEM file in order.
@@ -104,24 +106,8 @@ func writeKeyPair(certFile, keyFile string, chain [][]byte, key crypto.Signer) e
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return fmt.Errorf("registrar: write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("registrar: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("registrar: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("registrar: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("registrar: write %s: %w", path, err)
+	if err := syncfile.WriteAtomic(path, data, mode); err != nil {
+		return fmt.Errorf("registrar: %w", err)
 	}
 	return nil
 }
