@@ -112,10 +112,10 @@ func (k *legacyKeys) derive(cs *tls.ConnectionState, t eap.MethodType,
 		SessionID: append(typeCode(t), randoms...)}, nil
 }
 
-// tlsPRF returns n bytes of the PRF of a TLS version and cipher suite:
-// P_MD5 XOR P_SHA-1 for TLS 1.0 and 1.1 (RFC 2246, Section 5), and P_SHA256
-// for TLS 1.2 (RFC 5246, Section 5), or P_SHA384 for the SHA384 suites of
-// RFC 5289 and RFC 5288, as crypto/tls does.
+// tlsPRF returns n bytes of the PRF of a TLS version and cipher suite.
+// TLS 1.0 and 1.1 use P_MD5 XOR P_SHA-1 (RFC 2246, Section 5). TLS 1.2
+// uses P_SHA256 (RFC 5246, Section 5), or P_SHA384 for the SHA384 suites
+// of RFC 5288 and RFC 5289, as crypto/tls does.
 func tlsPRF(version, suite uint16, secret, label, seed []byte, n int) ([]byte, error) {
 	labelSeed := append(append([]byte(nil), label...), seed...)
 	switch version {

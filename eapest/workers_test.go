@@ -23,8 +23,8 @@ func TestWorkerPoolReusesWaitingWorker(t *testing.T) {
 	const runs = 20
 	for range runs {
 		// A worker counts as ready just before it blocks on the work
-		// channel, so a call right then may still start a new worker;
-		// that is rare, and the bound below allows for it.
+		// channel, so a call at that moment may still start a new worker.
+		// This is rare, and the bound below allows for it.
 		waitFor(t, "the workers to wait", func() bool { return p.ready.Load() == p.live.Load() })
 		done := make(chan struct{})
 		p.run(func() { close(done) })
@@ -36,7 +36,7 @@ func TestWorkerPoolReusesWaitingWorker(t *testing.T) {
 	}
 }
 
-func TestWorkerPoolRunsConcurrentWorkAndExitsWhenIdle(t *testing.T) {
+func TestWorkerPoolIdleWorkersExit(t *testing.T) {
 	p := newWorkerPool(10 * time.Millisecond)
 	const n = 4
 	var started, release sync.WaitGroup

@@ -75,10 +75,10 @@ func (r Result) MethodName() string {
 var ErrNoDecision = errors.New("eapserver: EAP-EST tunnel ended without a voucher decision")
 
 // ErrNoEnrollment reports an EAP-EST tunnel whose voucher exchange the
-// policy admitted but that ended without an LDevID: the pledge rejected
+// policy admitted but that ended without an LDevID. The pledge rejected
 // the voucher (RFC 8995, Section 5.7) or stopped before simpleenroll. The
-// device has no domain certificate, so it gets Access-Reject; it may try
-// the bootstrap again.
+// device has no domain certificate, so it gets Access-Reject, and it may
+// try the bootstrap again.
 var ErrNoEnrollment = errors.New("eapserver: EAP-EST tunnel ended without an enrolled " +
 	"LDevID; the registrar log shows the pledge's voucher_status and requests")
 

@@ -60,15 +60,14 @@ type Config struct {
 	ESTType eap.MethodType
 	// FullChain sends the whole RegistrarTLS certificate chain in EAP-TLS
 	// and EAP-EST. By default both leave out the self-signed certificates
-	// of DomainCAs, as RFC 8446, Section 4.4.2 and RFC 5246, Section 7.4.2
-	// let a server omit a trust anchor that the peer has: an EAP-TLS
+	// of DomainCAs, because RFC 8446, Section 4.4.2 and RFC 5246, Section
+	// 7.4.2 let a server omit a trust anchor that the peer has. An EAP-TLS
 	// supplicant verifies the server against the domain CA that came with
-	// its LDevID, and a pledge gets the domain CA as the voucher's
-	// pinned-domain-cert (RFC 8995, Section 5.6.2). That takes the root
-	// out of the server flight, which then fits one fragment at
-	// Framed-MTU 1400 with the lab's domain CA. Issuing CAs below an
-	// external root stay in the flight, so that a pledge that pinned the
-	// root can build the chain.
+	// its LDevID. A pledge gets the domain CA as the voucher's
+	// pinned-domain-cert (RFC 8995, Section 5.6.2). Without the root, the
+	// server flight fits one fragment at Framed-MTU 1400 with the lab's
+	// domain CA. Issuing CAs below an external root stay in the flight, so
+	// that a pledge that pinned the root can build the chain.
 	FullChain bool
 	// ESTRealms lists NAI realms (RFC 7542) whose identities are offered
 	// EAP-EST before EAP-TLS. A pledge whose Identity Response carries

@@ -13,7 +13,7 @@ import (
 
 // TestVerifyPledgeDecidesTheHandshake runs bootstraps against a server
 // whose VerifyPledge hook accepts or rejects the pledge's chain. The hook
-// replaces the PledgeCAs check: it sees the IDevID, and a rejected pledge
+// replaces the PledgeCAs check and receives the IDevID. A rejected pledge
 // gets a TLS alert and Access-Reject before any request in the tunnel.
 func TestVerifyPledgeDecidesTheHandshake(t *testing.T) {
 	errDenied := errors.New("denied by the test hook")

@@ -152,8 +152,8 @@ func (s *session) setDecision(d *policies.Decision) {
 
 // SessionEnrolled reports whether simpleenroll issued an LDevID in the
 // session of ctx, also when a later voucher exchange of the session did
-// not enroll. The EAP-EST layer accepts a tunnel only then: a pledge
-// that rejected the voucher, or stopped before enrolling, has no domain
+// not enroll. The EAP-EST layer accepts a tunnel only then. A pledge that
+// rejected the voucher, or stopped before enrolling, has no domain
 // certificate and gets Access-Reject whatever the policy decided.
 func SessionEnrolled(ctx context.Context) bool {
 	s := sessionFrom(ctx)

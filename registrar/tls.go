@@ -95,9 +95,9 @@ func (r *Registrar) peer(req *http.Request) *peerIdentity {
 // LDevID of the domain, or an IDevID of a configured manufacturer, valid
 // at the registrar's clock. certs is the client's certificate followed by
 // the intermediates it sent. An EAP-EST server calls it in the handshake
-// to keep certificates of unknown issuers out of the tunnel; the handler's
-// own check of the same chain then comes from the registrar's chain cache,
-// so the signatures are verified once per bootstrap.
+// to keep certificates of unknown issuers out of the tunnel. The handler's
+// own check of the same chain then hits the registrar's chain cache, so
+// the signatures are verified once per bootstrap.
 func (r *Registrar) VerifyPeerChain(certs []*x509.Certificate) error {
 	if len(certs) == 0 {
 		return errors.New("registrar: no client certificate")

@@ -24,8 +24,8 @@ func TestTuneRegistrarGC(t *testing.T) {
 		}
 	})
 	t.Run("environment wins", func(t *testing.T) {
-		// The runtime read GOGC and GOMEMLIMIT at start; a set variable
-		// only tells tuneRegistrarGC to leave the current values alone.
+		// The runtime reads GOGC and GOMEMLIMIT at start. A set variable
+		// only makes tuneRegistrarGC leave the current values alone.
 		t.Setenv("GOGC", "150")
 		t.Setenv("GOMEMLIMIT", "512MiB")
 		debug.SetGCPercent(150)

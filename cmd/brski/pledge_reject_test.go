@@ -11,10 +11,11 @@ import (
 )
 
 // TestPledgeEAPTLSRejectNamesNextStep authenticates with an LDevID of a
-// CA that the server does not trust, and checks that the error says where
-// the reason is.
+// CA that the server does not trust, and checks that the error names where
+// to find the reason.
 func TestPledgeEAPTLSRejectNamesNextStep(t *testing.T) {
 	lab := newBenchLab(t)
+
 	other, err := masa.InitFactory(filepath.Join(t.TempDir(), "other"), "other",
 		"https://localhost:9443")
 	if err != nil {
@@ -37,6 +38,7 @@ func TestPledgeEAPTLSRejectNamesNextStep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
 	addr := lab.serve(t, &tlsTestHandler{})
 	code, stdout, stderr := runBrski("pledge", "--radius", addr, "--secret-file",
 		filepath.Join(lab.dir, "secret"), "--eap-tls", "--out", out)
