@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,14 +21,14 @@ import (
 )
 
 // Lab layout written by "brski init". Later commands and the docs rely on
-// these names.
+// these names. The listen addresses are the defaults of the --*-listen
+// flags.
 const (
-	labManufacturer  = "labvendor"
-	labMASAListen    = "127.0.0.1:9443"
-	labMASAURL       = "https://localhost:9443"
-	labRegistrarAddr = "127.0.0.1:8443"
-	labRADIUSAddr    = "127.0.0.1:1812"
-	labEnrolledVLAN  = 100
+	labManufacturer    = "labvendor"
+	labMASAListen      = "127.0.0.1:9443"
+	labRegistrarListen = "127.0.0.1:8443"
+	labRADIUSListen    = "127.0.0.1:1812"
+	labEnrolledVLAN    = 100
 )
 
 func init() {
@@ -39,8 +42,15 @@ func init() {
 func runInit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("init", stderr)
 	devices := fs.Int("devices", 3, "number of IDevIDs to mint")
+	masaListen := fs.String("masa-listen", labMASAListen, "`HOST:PORT` of the MASA's "+
+		"HTTPS server; the MASA URL in every IDevID names this port")
+	registrarListen := fs.String("registrar-listen", labRegistrarListen,
+		"`HOST:PORT` of the registrar's HTTPS server")
+	radiusListen := fs.String("radius-listen", labRADIUSListen,
+		"`HOST:PORT` of the registrar's RADIUS server (UDP)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: brski init DIR [--devices N]")
+		fmt.Fprintln(stderr, "usage: brski init DIR [--devices N] [--masa-listen HOST:PORT]\n"+
+			"                  [--registrar-listen HOST:PORT] [--radius-listen HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	dir, rest := splitPositional(args)
@@ -57,7 +67,11 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if *devices < 0 || *devices > 10000 {
 		return fmt.Errorf("--devices %d is out of range; use 0 to 10000", *devices)
 	}
-	lab, err := createLab(dir, *devices)
+	addrs, err := parseLabAddrs(*masaListen, *registrarListen, *radiusListen)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	lab, err := createLabAt(dir, *devices, addrs)
 	if err != nil {
 		return err
 	}
@@ -78,16 +92,24 @@ func splitPositional(args []string) (string, []string) {
 type lab struct {
 	Dir     string
 	Serials []string
+	Addrs   labAddrs
 }
 
+// createLab creates a lab whose servers listen on the default addresses.
 func createLab(dir string, devices int) (*lab, error) {
+	return createLabAt(dir, devices, defaultLabAddrs())
+}
+
+// createLabAt creates a lab in dir whose configuration files and printed
+// commands name the listen addresses in addrs.
+func createLabAt(dir string, devices int, addrs labAddrs) (*lab, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("directory %s is not empty; choose a new directory", dir)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		return nil, err
 	}
-	serials, err := createFactory(dir, devices)
+	serials, err := createFactory(dir, devices, addrs.MASAURL())
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +120,7 @@ func createLab(dir string, devices int) (*lab, error) {
 	if err := writeSecret(filepath.Join(dir, "radius-secret")); err != nil {
 		return nil, err
 	}
-	if err := writeLabConfigs(dir); err != nil {
+	if err := writeLabConfigs(dir, addrs); err != nil {
 		return nil, err
 	}
 	if err := registerLabDevices(filepath.Join(dir, "data", "registrar.db"), serials); err != nil {
@@ -109,13 +131,14 @@ func createLab(dir string, devices int) (*lab, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	return &lab{Dir: dir, Serials: serials}, nil
+	return &lab{Dir: dir, Serials: serials, Addrs: addrs}, nil
 }
 
-// createFactory creates DIR/factory with the given number of devices and
-// DIR/masa-trust.pem, and returns the devices' serial numbers.
-func createFactory(dir string, devices int) ([]string, error) {
-	factory, err := masa.InitFactory(filepath.Join(dir, "factory"), labManufacturer, labMASAURL)
+// createFactory creates DIR/factory with the given number of devices, whose
+// IDevIDs carry masaURL, and DIR/masa-trust.pem. It returns the devices'
+// serial numbers.
+func createFactory(dir string, devices int, masaURL string) ([]string, error) {
+	factory, err := masa.InitFactory(filepath.Join(dir, "factory"), labManufacturer, masaURL)
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +171,14 @@ func writeSecret(path string) error {
 	return os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600)
 }
 
-func writeLabConfigs(dir string) error {
+func writeLabConfigs(dir string, addrs labAddrs) error {
 	masaHCL := fmt.Sprintf(`# MASA of the lab's virtual factory. docs/masa.md describes each field.
 listen        = %q
 factory_dir   = "factory"
 data_dir      = "data/masa"
 rate_interval = "1m"
 assertion     = "logged"
-`, labMASAListen)
+`, addrs.MASA)
 	registrarHCL := fmt.Sprintf(`# Registrar of the lab domain. docs/configuration.md describes each field.
 listen   = %q
 data_dir = "data"
@@ -179,8 +202,9 @@ masa_client {
 radius {
   listen = %q
 
+  # The NAS of "brski pledge --radius" on this host.
   client "localhost" {
-    address     = "127.0.0.1"
+    address     = %q
     secret_file = "radius-secret"
   }
 }
@@ -201,9 +225,9 @@ default {
   outcome = "reject"
   reason  = "no rule accepted the device"
 }
-`, labRegistrarAddr, registrar.DomainCACertFile, registrar.DomainCAKeyFile,
-		labManufacturer, masa.FactoryCAFile, masa.FactoryCAFile, labRADIUSAddr,
-		labManufacturer, labEnrolledVLAN)
+`, addrs.Registrar, registrar.DomainCACertFile, registrar.DomainCAKeyFile,
+		labManufacturer, masa.FactoryCAFile, masa.FactoryCAFile, addrs.RADIUS,
+		addrs.RADIUSClient(), labManufacturer, labEnrolledVLAN)
 	if err := os.WriteFile(filepath.Join(dir, "masa.hcl"), []byte(masaHCL), 0o644); err != nil {
 		return err
 	}
@@ -233,13 +257,263 @@ func printNextSteps(w io.Writer, l *lab) {
 	fmt.Fprintf(w, "  brski masa --config %s\n", filepath.Join(l.Dir, "masa.hcl"))
 	fmt.Fprintf(w, "  brski registrar --config %s\n", filepath.Join(l.Dir, "registrar.hcl"))
 	if len(l.Serials) > 0 {
-		dev := filepath.Join(l.Dir, "factory", "devices", l.Serials[0])
-		fmt.Fprintf(w, "  brski pledge --idevid %s --key %s \\\n", filepath.Join(dev, "idevid.pem"),
-			filepath.Join(dev, "key.pem"))
-		fmt.Fprintf(w, "      --masa-trust %s --registrar https://%s --out %s\n",
-			filepath.Join(l.Dir, "masa-trust.pem"), labRegistrarAddr,
-			filepath.Join(l.Dir, "pledges", l.Serials[0]))
+		fmt.Fprintln(w, "\na device bootstraps over HTTPS:")
+		printPledge(w, l, l.Serials[0], "--registrar https://"+dialAddr(l.Addrs.Registrar))
+
+		// The MASA issues one voucher per device per rate_interval, so a
+		// second device shows RADIUS when there is one.
+		serial := l.Serials[len(l.Serials)-1]
+		radius := "--radius " + dialAddr(l.Addrs.RADIUS) + " --secret-file " +
+			filepath.Join(l.Dir, "radius-secret")
+		fmt.Fprintln(w, "\nor over RADIUS through a simulated NAS, and then with its LDevID:")
+		printPledge(w, l, serial, radius)
+		fmt.Fprintf(w, "  brski pledge %s --eap-tls \\\n      --out %s\n", radius,
+			filepath.Join(l.Dir, "pledges", serial))
 	}
 	fmt.Fprintln(w, "\nthe expected-devices list, from any directory:")
 	fmt.Fprintf(w, "  brski devices list --data %s\n", filepath.Join(l.Dir, "data"))
+}
+
+// printPledge prints the "brski pledge" command that bootstraps the device
+// with serial over the transport that the transport flags select.
+func printPledge(w io.Writer, l *lab, serial, transport string) {
+	dev := filepath.Join(l.Dir, "factory", "devices", serial)
+	fmt.Fprintf(w, "  brski pledge %s \\\n", transport)
+	fmt.Fprintf(w, "      --idevid %s --key %s \\\n", filepath.Join(dev, "idevid.pem"),
+		filepath.Join(dev, "key.pem"))
+	fmt.Fprintf(w, "      --masa-trust %s --out %s\n", filepath.Join(l.Dir, "masa-trust.pem"),
+		filepath.Join(l.Dir, "pledges", serial))
+}
+
+// labAddrs are the listen addresses of a lab's servers in the canonical
+// host:port form that parseLabAddrs returns. MASA and Registrar are TCP,
+// RADIUS is UDP.
+type labAddrs struct {
+	MASA, Registrar, RADIUS string
+}
+
+func defaultLabAddrs() labAddrs {
+	return labAddrs{MASA: labMASAListen, Registrar: labRegistrarListen, RADIUS: labRADIUSListen}
+}
+
+// listenError reports an invalid --*-listen value of "brski init". Other
+// and OtherValue name the flag whose address Value repeats, when that is
+// the problem.
+type listenError struct {
+	Flag, Value       string
+	Other, OtherValue string
+	Err               error
+}
+
+func (e *listenError) Error() string {
+	other := ""
+	if e.Other != "" {
+		other = fmt.Sprintf(" and --%s %q", e.Other, e.OtherValue)
+	}
+	return fmt.Sprintf("brski init: --%s %q%s: %v", e.Flag, e.Value, other, e.Err)
+}
+
+func (e *listenError) Unwrap() error { return e.Err }
+
+// parseLabAddrs validates the --*-listen values of "brski init" and returns
+// them in canonical form.
+func parseLabAddrs(masaListen, registrarListen, radiusListen string) (labAddrs, error) {
+	var addrs labAddrs
+	var err error
+	addrs.MASA, err = parseListen("masa-listen", masaListen, labMASAListen, checkMASAHost)
+	if err != nil {
+		return labAddrs{}, err
+	}
+	addrs.Registrar, err = parseListen("registrar-listen", registrarListen, labRegistrarListen,
+		nil)
+	if err != nil {
+		return labAddrs{}, err
+	}
+	if sameTCPAddress(addrs.MASA, addrs.Registrar) {
+		return labAddrs{}, &listenError{Flag: "registrar-listen", Value: registrarListen,
+			Other: "masa-listen", OtherValue: masaListen,
+			Err: errors.New("the MASA and the registrar cannot share a TCP address; " +
+				"give one of them another port")}
+	}
+	addrs.RADIUS, err = parseListen("radius-listen", radiusListen, labRADIUSListen,
+		checkRADIUSHost)
+	if err != nil {
+		return labAddrs{}, err
+	}
+	return addrs, nil
+}
+
+// parseListen checks that value is host:port with a port number 1-65535
+// and a host that is empty, an IP address without a zone or a DNS name,
+// and that checkHost, if not nil, accepts the host. It returns the address
+// with the port in decimal without leading zeros.
+func parseListen(flagName, value, example string, checkHost func(string) error) (string,
+	error) {
+	fail := func(format string, args ...any) error {
+		return &listenError{Flag: flagName, Value: value, Err: fmt.Errorf(format, args...)}
+	}
+	host, portText, err := net.SplitHostPort(value)
+	if err != nil {
+		var addrErr *net.AddrError
+		if errors.As(err, &addrErr) {
+			err = errors.New(addrErr.Err)
+		}
+		return "", fail("%w; use HOST:PORT, such as %s", err, example)
+	}
+	port, err := strconv.Atoi(portText)
+	switch {
+	case err != nil || port < 0 || port > 65535:
+		return "", fail("port %q is not a number 1-65535", portText)
+	case port == 0:
+		return "", fail("port 0 lets the system choose a port when the server starts, but " +
+			"the configuration files and the printed commands need a fixed one; choose a " +
+			"port 1-65535")
+	}
+	if host != "" {
+		if host, err = canonicalHost(host); err != nil {
+			return "", fail("%w", err)
+		}
+	}
+	if checkHost != nil {
+		if err := checkHost(host); err != nil {
+			return "", fail("%w", err)
+		}
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// canonicalHost returns an IP address in its standard text form, with an
+// IPv4-mapped IPv6 address as IPv4, and a DNS name unchanged.
+func canonicalHost(host string) (string, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.Zone() != "" {
+			return "", fmt.Errorf("host %q has an IPv6 zone, which the lab's URLs and RADIUS "+
+				"client entry cannot carry; use an address without %%%s", host, ip.Zone())
+		}
+		return ip.Unmap().String(), nil
+	}
+	if !validHostName(host) {
+		return "", fmt.Errorf("host %q is neither an IP address nor a DNS name; use an IP "+
+			"address such as 127.0.0.1, or a name such as localhost", host)
+	}
+	return host, nil
+}
+
+// validHostName reports whether name is a DNS host name of at most 253
+// characters: labels of 1-63 letters, digits and hyphens that do not start
+// or end with a hyphen (RFC 1123, Section 2.1). The last label must not be
+// all digits, so that a malformed IPv4 address such as 127.1 is no name.
+func validHostName(name string) bool {
+	const hostNameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
+	for _, label := range labels {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") ||
+			strings.HasSuffix(label, "-") || strings.Trim(label, hostNameChars) != "" {
+			return false
+		}
+	}
+	return len(name) <= 253 && strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+// checkMASAHost rejects a MASA host that a registrar cannot dial, because
+// the host goes into the MASA URL of every IDevID.
+func checkMASAHost(host string) error {
+	if isUnspecified(host) {
+		return errors.New("the MASA URL in every IDevID needs a host that the registrar " +
+			"can reach, and an empty or unspecified host is none; use 127.0.0.1:PORT, or " +
+			"an IP address or DNS name of this host, which the MASA's TLS certificate then " +
+			"names too")
+	}
+	return nil
+}
+
+// checkRADIUSHost rejects a DNS name other than localhost, because the
+// lab's RADIUS client entry needs the IP address that the NAS of
+// "brski pledge --radius" sends from.
+func checkRADIUSHost(host string) error {
+	if isUnspecified(host) || isLocalhost(host) {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("host %q is a DNS name, but the lab's RADIUS client entry needs "+
+			"the IP address that the pledge sends from; use an IP address of this host, "+
+			"such as 127.0.0.1", host)
+	}
+	return nil
+}
+
+// MASAURL returns the MASA URL of the lab's IDevIDs. A MASA on 127.0.0.1 or
+// localhost gets https://localhost:PORT, any other host is used as it is.
+// The MASA's generated TLS certificate names localhost, 127.0.0.1, ::1, the
+// host of this URL and the listen host.
+func (a labAddrs) MASAURL() string {
+	host, port := splitListen(a.MASA)
+	if host == "127.0.0.1" || isLocalhost(host) {
+		host = "localhost"
+	}
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// RADIUSClient returns the address of the lab's RADIUS client entry: the
+// source address of a NAS on this host that sends to dialAddr(a.RADIUS).
+// Linux sends to any 127.0.0.0/8 address from 127.0.0.1, and to another
+// address of this host from that address.
+func (a labAddrs) RADIUSClient() string {
+	host, _ := splitListen(dialAddr(a.RADIUS))
+	if ip, err := netip.ParseAddr(host); isLocalhost(host) || err == nil && ip.Is4() &&
+		ip.IsLoopback() {
+		return "127.0.0.1"
+	}
+	return host
+}
+
+// dialAddr returns the address at which a client on this host reaches a
+// server that listens on addr: an empty or unspecified host becomes the
+// loopback address of its family.
+func dialAddr(addr string) string {
+	host, port := splitListen(addr)
+	switch {
+	case host == "" || host == "0.0.0.0":
+		host = "127.0.0.1"
+	case isUnspecified(host):
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// sameTCPAddress reports whether two listen addresses from parseListen
+// would collide: the same port and the same host, where localhost is
+// 127.0.0.1 and an unspecified host collides with every host.
+func sameTCPAddress(a, b string) bool {
+	hostA, portA := splitListen(a)
+	hostB, portB := splitListen(b)
+	if portA != portB {
+		return false
+	}
+	if isUnspecified(hostA) || isUnspecified(hostB) {
+		return true
+	}
+	return strings.EqualFold(loopbackIfLocalhost(hostA), loopbackIfLocalhost(hostB))
+}
+
+// splitListen splits an address that parseListen accepted.
+func splitListen(addr string) (host, port string) {
+	host, port, _ = net.SplitHostPort(addr)
+	return host, port
+}
+
+func isLocalhost(host string) bool {
+	return strings.EqualFold(strings.TrimSuffix(host, "."), "localhost")
+}
+
+func loopbackIfLocalhost(host string) string {
+	if isLocalhost(host) {
+		return "127.0.0.1"
+	}
+	return host
+}
+
+func isUnspecified(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return host == "" || err == nil && ip.IsUnspecified()
 }

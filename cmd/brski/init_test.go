@@ -147,6 +147,13 @@ func TestInitLabBootstraps(t *testing.T) {
 }
 
 func serveLabMASA(t *testing.T, path string) string {
+	return serveLabMASAAt(t, path, "127.0.0.1:0")
+}
+
+// serveLabMASAAt serves the MASA of the configuration file at path on
+// listen, or on its configured address when listen is empty, until the
+// test ends, and returns its URL.
+func serveLabMASAAt(t *testing.T, path, listen string) string {
 	t.Helper()
 	cfg, err := masa.LoadConfig(path)
 	if err != nil {
@@ -156,7 +163,10 @@ func serveLabMASA(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if listen == "" {
+		listen = cfg.Listen
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +176,22 @@ func serveLabMASA(t *testing.T, path string) string {
 }
 
 func serveLabRegistrar(t *testing.T, path, masaURL string) string {
+	return serveLabRegistrarAt(t, path, "127.0.0.1:0", masaURL).URL
+}
+
+// labRegistrar is a lab's registrar that serves HTTPS until the test ends.
+type labRegistrar struct {
+	URL       string
+	Config    *registrar.Config
+	Options   registrar.Options
+	Registrar *registrar.Registrar
+	Store     *registrar.SQLStore
+}
+
+// serveLabRegistrarAt serves the registrar of the configuration file at
+// path over HTTPS on listen, or on its configured address when listen is
+// empty. A masaURL that is not empty replaces the MASA URL of the IDevIDs.
+func serveLabRegistrarAt(t *testing.T, path, listen, masaURL string) *labRegistrar {
 	t.Helper()
 	cfg, err := registrar.LoadConfig(path)
 	if err != nil {
@@ -180,16 +206,21 @@ func serveLabRegistrar(t *testing.T, path, masaURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The lab's IDevIDs name the MASA at its fixed port; this test's MASA
-	// listens on a port that the kernel chose.
+	// The test's MASA may listen on a port that the kernel chose instead of
+	// the port in the IDevIDs.
 	for i := range opts.Manufacturers {
-		opts.Manufacturers[i].MASAURL = masaURL
+		if masaURL != "" {
+			opts.Manufacturers[i].MASAURL = masaURL
+		}
 	}
 	reg, err := registrar.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if listen == "" {
+		listen = cfg.Listen
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +233,6 @@ func serveLabRegistrar(t *testing.T, path, masaURL string) string {
 		}
 	}()
 	t.Cleanup(func() { srv.Close() })
-	return "https://" + l.Addr().String()
+	return &labRegistrar{URL: "https://" + l.Addr().String(), Config: cfg, Options: opts,
+		Registrar: reg, Store: st}
 }
