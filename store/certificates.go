@@ -45,6 +45,9 @@ func (s *Store) AddCertificate(ctx context.Context, c Certificate) error {
 // addCertificate runs the prepared insert stmt, which may belong to a
 // transaction, for c.
 func (s *Store) addCertificate(ctx context.Context, stmt *sql.Stmt, c Certificate) error {
+	if err := s.checkWritable("add certificate"); err != nil {
+		return err
+	}
 	if c.SerialNumber == nil || c.Fingerprint == "" {
 		return fmt.Errorf("store: certificate for %q needs a serial number and a fingerprint",
 			c.DeviceSerial)
@@ -191,6 +194,9 @@ func (s *Store) CertificatesOfDevice(ctx context.Context, deviceSerial string) (
 // certificate keeps the first time. It returns an error wrapping
 // ErrNotFound for an unknown serial number.
 func (s *Store) RevokeCertificate(ctx context.Context, serial *big.Int, at time.Time) error {
+	if err := s.checkWritable("revoke certificate"); err != nil {
+		return err
+	}
 	res, err := s.st.revokeCertificate.ExecContext(ctx, formatTime(s.orNow(at)), formatSerial(serial))
 	if err != nil {
 		return fmt.Errorf("store: revoke certificate %s: %w", formatSerial(serial), err)

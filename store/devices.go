@@ -78,6 +78,9 @@ func checkSerial(serial string) error {
 // AddExpectedDevice registers d. It returns an error wrapping ErrExists
 // when the serial is registered already.
 func (s *Store) AddExpectedDevice(ctx context.Context, d ExpectedDevice) error {
+	if err := s.checkWritable("add expected device"); err != nil {
+		return err
+	}
 	if err := d.Validate(); err != nil {
 		return err
 	}
@@ -99,6 +102,9 @@ func (s *Store) AddExpectedDevice(ctx context.Context, d ExpectedDevice) error {
 // putExpectedDevices inserts or replaces devices in one transaction, so
 // either all of them are stored or none.
 func (s *Store) putExpectedDevices(ctx context.Context, devices []ExpectedDevice) error {
+	if err := s.checkWritable("import expected devices"); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: import expected devices: %w", err)
@@ -152,6 +158,9 @@ func (s *Store) ExpectedDevices(ctx context.Context) ([]ExpectedDevice, error) {
 // RemoveExpectedDevice deletes the device registered with serial. It
 // returns an error wrapping ErrNotFound when there is none.
 func (s *Store) RemoveExpectedDevice(ctx context.Context, serial string) error {
+	if err := s.checkWritable("remove expected device"); err != nil {
+		return err
+	}
 	res, err := s.st.removeExpectedDevice.ExecContext(ctx, serial)
 	if err != nil {
 		return fmt.Errorf("store: remove expected device %q: %w", serial, err)

@@ -48,6 +48,9 @@ const enrollmentColumns = `id, time, device_serial, manufacturer, idevid_fingerp
 // RecordEnrollment stores e and returns its ID. The row is on disk when
 // RecordEnrollment returns.
 func (s *Store) RecordEnrollment(ctx context.Context, e Enrollment) (int64, error) {
+	if err := s.checkWritable("record enrollment"); err != nil {
+		return 0, err
+	}
 	if e.Outcome == "" {
 		return 0, fmt.Errorf("store: enrollment of %q has no outcome", e.DeviceSerial)
 	}
@@ -69,6 +72,9 @@ func (s *Store) RecordEnrollment(ctx context.Context, e Enrollment) (int64, erro
 // an unknown id.
 func (s *Store) SetEnrollmentCertificate(ctx context.Context, id int64,
 	serial *big.Int) error {
+	if err := s.checkWritable("set enrollment certificate"); err != nil {
+		return err
+	}
 	if serial == nil {
 		return fmt.Errorf("store: enrollment %d: certificate serial is nil", id)
 	}

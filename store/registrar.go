@@ -68,9 +68,10 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // write is committed with synchronous=FULL before its method returns, so
 // it survives a crash of the process. A Store is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	st  *statements
-	now func() time.Time // fills times that a record leaves zero
+	db       *sql.DB
+	st       *statements
+	now      func() time.Time // fills times that a record leaves zero
+	readOnly bool             // set by OpenReadOnly; see checkWritable
 }
 
 // Open opens or creates the registrar store at path, such as
@@ -80,6 +81,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newStore(ctx, db, path)
+}
+
+// newStore prepares the statements of the registrar store on db, the
+// database at path. It closes db when that fails.
+func newStore(ctx context.Context, db *sql.DB, path string) (*Store, error) {
 	st, err := prepareStatements(ctx, db)
 	if err != nil {
 		db.Close()
@@ -88,9 +95,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{db: db, st: st, now: time.Now}, nil
 }
 
-// ErrNotRegistrarStore is wrapped by the error of Open for a versioned
-// database whose tables are not those of the registrar store, such as
-// the MASA's or the telemetry database.
+// ErrNotRegistrarStore is wrapped by the error of Open and OpenReadOnly
+// for a versioned database whose tables are not those of the registrar
+// store, such as the MASA's or the telemetry database.
 var ErrNotRegistrarStore = errors.New("not a registrar store; pass the registrar's data " +
 	"directory or its registrar.db")
 

@@ -88,21 +88,17 @@ func fileURI(path string) string {
 	return "file:" + escaper.Replace(filepath.Clean(path))
 }
 
-// ErrForeignSchema is wrapped by the error of OpenDB for a database that
-// has tables but no schema version, such as another program's database.
-// OpenDB then applies no migration, so the file stays unchanged.
+// ErrForeignSchema is wrapped by the error of OpenDB and OpenReadOnly for
+// a database that has tables but no schema version, such as another
+// program's database. OpenDB then applies no migration, so the file stays
+// unchanged.
 var ErrForeignSchema = errors.New("the database has tables but no schema version, " +
 	"so another program created it")
 
 func migrate(ctx context.Context, db *sql.DB, migrations []Migration) error {
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if version == 0 {
-		if err := checkNoTables(ctx, db); err != nil {
-			return err
-		}
+	version, err := readSchemaVersion(ctx, db)
+	if err != nil {
+		return err
 	}
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this program knows (%d); "+
@@ -129,6 +125,21 @@ func migrate(ctx context.Context, db *sql.DB, migrations []Migration) error {
 		}
 	}
 	return nil
+}
+
+// readSchemaVersion returns the schema version of db. Its error wraps
+// ErrForeignSchema for version 0 when db has tables of its own.
+func readSchemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if version == 0 {
+		if err := checkNoTables(ctx, db); err != nil {
+			return 0, err
+		}
+	}
+	return version, nil
 }
 
 // checkNoTables returns an error wrapping ErrForeignSchema when db has

@@ -28,6 +28,9 @@ type CachedVoucher struct {
 // PutCachedVoucher stores v, replacing an earlier voucher for the same
 // device.
 func (s *Store) PutCachedVoucher(ctx context.Context, v CachedVoucher) error {
+	if err := s.checkWritable("put cached voucher"); err != nil {
+		return err
+	}
 	if err := checkSerial(v.DeviceSerial); err != nil {
 		return fmt.Errorf("store: cached voucher: %w", err)
 	}
@@ -73,6 +76,9 @@ func (s *Store) CachedVoucher(ctx context.Context, deviceSerial string,
 // DeleteCachedVoucher removes the voucher cached for deviceSerial. It
 // returns an error wrapping ErrNotFound when there is none.
 func (s *Store) DeleteCachedVoucher(ctx context.Context, deviceSerial string) error {
+	if err := s.checkWritable("delete cached voucher"); err != nil {
+		return err
+	}
 	res, err := s.st.deleteCachedVoucher.ExecContext(ctx, deviceSerial)
 	if err != nil {
 		return fmt.Errorf("store: delete cached voucher for %q: %w", deviceSerial, err)
