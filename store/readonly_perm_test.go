@@ -1,0 +1,186 @@
+//go:build unix
+
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// nobodyID is the user and group ID of "nobody" on Debian and most Linux
+// systems. TestOpenReadOnlyPermissions runs as this user when started as
+// root, because root ignores file permissions.
+const nobodyID = 65534
+
+// TestOpenReadOnlyPermissions applies the case table of OpenReadOnly to
+// stores whose files and directory the test user may only read. Started as
+// root, it runs itself again as the user nobody.
+func TestOpenReadOnlyPermissions(t *testing.T) {
+	if os.Geteuid() == 0 {
+		runTestAsNobody(t)
+		return
+	}
+	tests := []struct {
+		name string
+		// files are the files that the store directory gets: a closed
+		// store when empty, or copies of these files of a store that a
+		// writer has open.
+		files   []string
+		dirMode fs.FileMode
+		modes   map[string]fs.FileMode // file modes other than 0444
+		wantErr error                  // nil when every row must be listed
+	}{
+		{"closed store in read-only directory", nil, 0o555, nil, nil},
+		{"running store in read-only directory", []string{"", "-wal", "-shm"}, 0o555, nil,
+			nil},
+		{"-wal without -shm in writable directory", []string{"", "-wal"}, 0o755, nil, nil},
+		{"-wal without -shm in read-only directory", []string{"", "-wal"}, 0o555, nil,
+			ErrWALInaccessible},
+		{"unreadable -wal", []string{"", "-wal", "-shm"}, 0o555,
+			map[string]fs.FileMode{"-wal": 0}, ErrWALInaccessible},
+		{"unreadable -shm", []string{"", "-wal", "-shm"}, 0o555,
+			map[string]fs.FileMode{"-shm": 0}, ErrWALInaccessible},
+		{"unreadable store file", nil, 0o555, map[string]fs.FileMode{"": 0},
+			fs.ErrPermission},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "registrar.db")
+			var want storeRows
+			if tt.files == nil {
+				want = seedReadOnlyStore(t, path)
+			} else {
+				want = copyRunningStore(t, path, tt.files)
+			}
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				mode, ok := tt.modes[suffix]
+				if !ok {
+					mode = 0o444
+				}
+				if err := os.Chmod(path+suffix, mode); err != nil &&
+					!errors.Is(err, fs.ErrNotExist) {
+					t.Fatal(err)
+				}
+			}
+			chmodDir(t, dir, tt.dirMode)
+			s, err := OpenReadOnly(context.Background(), path)
+			if tt.wantErr != nil {
+				if err == nil {
+					s.Close()
+				}
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("OpenReadOnly = %v, want an error wrapping %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("OpenReadOnly: %v", err)
+			}
+			defer s.Close()
+			if diff := cmp.Diff(want, readRows(t, s), compareRows); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// copyRunningStore creates a store next to path, adds rows with a writer
+// that stays open, and copies the files with the given suffixes to path,
+// as a backup of a running registrar does. The rows are only in the -wal
+// file. It returns the rows.
+func copyRunningStore(t *testing.T, path string, suffixes []string) storeRows {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "registrar.db")
+	writer, err := Open(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	addReadOnlyRows(t, writer, "A")
+	for _, suffix := range suffixes {
+		copyFile(t, src+suffix, path+suffix, 0o600)
+	}
+	return readRows(t, writer)
+}
+
+func copyFile(t *testing.T, from, to string, mode fs.FileMode) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chmodDir sets the mode of dir and restores 0755 at the end of the test,
+// so that the test can remove it.
+func chmodDir(t *testing.T, dir string, mode fs.FileMode) {
+	t.Helper()
+	if err := os.Chmod(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+}
+
+// runTestAsNobody runs the current top-level test in a copy of the test
+// binary as the user nobody and fails with its output when it fails. It
+// skips, or fails when CI=true, if this process cannot change its user.
+func runTestAsNobody(t *testing.T) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The go test build directory is private to root, so the copy goes to
+	// a directory that nobody can enter.
+	dir, err := os.MkdirTemp("", "brski-store-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	binary := filepath.Join(dir, "store.test")
+	copyFile(t, exe, binary, 0o755)
+	cmd := exec.Command(binary, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID},
+	}
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		reason := "cannot run the test as the user nobody, and root ignores file " +
+			"permissions: " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(reason)
+		}
+		t.Skip(reason)
+	}
+	t.Logf("as the user nobody (uid %d):\n%s", nobodyID, out)
+	if err != nil {
+		t.Fatalf("the test failed as the user nobody: %v", err)
+	}
+}
