@@ -42,12 +42,12 @@ func init() {
 func runInit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("init", stderr)
 	devices := fs.Int("devices", 3, "number of IDevIDs to mint")
-	masaListen := fs.String("masa-listen", labMASAListen, "`HOST:PORT` of the MASA's "+
-		"HTTPS server; the MASA URL in every IDevID names this port")
+	masaListen := fs.String("masa-listen", labMASAListen, "listen address `HOST:PORT` of "+
+		"the MASA's HTTPS server; the MASA URL in every IDevID names its port")
 	registrarListen := fs.String("registrar-listen", labRegistrarListen,
-		"`HOST:PORT` of the registrar's HTTPS server")
+		"listen address `HOST:PORT` of the registrar's HTTPS server")
 	radiusListen := fs.String("radius-listen", labRADIUSListen,
-		"`HOST:PORT` of the registrar's RADIUS server (UDP)")
+		"listen address `HOST:PORT` of the registrar's RADIUS server (UDP)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: brski init DIR [--devices N] [--masa-listen HOST:PORT]\n"+
 			"                  [--registrar-listen HOST:PORT] [--radius-listen HOST:PORT]")
@@ -260,12 +260,17 @@ func printNextSteps(w io.Writer, l *lab) {
 		fmt.Fprintln(w, "\na device bootstraps over HTTPS:")
 		printPledge(w, l, l.Serials[0], "--registrar https://"+dialAddr(l.Addrs.Registrar))
 
-		// The MASA issues one voucher per device per rate_interval, so a
-		// second device shows RADIUS when there is one.
+		// The MASA issues one voucher per device per rate_interval, so
+		// RADIUS gets another device when there is one.
 		serial := l.Serials[len(l.Serials)-1]
 		radius := "--radius " + dialAddr(l.Addrs.RADIUS) + " --secret-file " +
 			filepath.Join(l.Dir, "radius-secret")
-		fmt.Fprintln(w, "\nor over RADIUS through a simulated NAS, and then with its LDevID:")
+		device := "another device"
+		if len(l.Serials) == 1 {
+			device = "or, instead, the same device"
+		}
+		fmt.Fprintf(w, "\n%s bootstraps over RADIUS through a simulated NAS and\n"+
+			"then authenticates with EAP-TLS and its LDevID:\n", device)
 		printPledge(w, l, serial, radius)
 		fmt.Fprintf(w, "  brski pledge %s --eap-tls \\\n      --out %s\n", radius,
 			filepath.Join(l.Dir, "pledges", serial))
@@ -279,8 +284,8 @@ func printNextSteps(w io.Writer, l *lab) {
 func printPledge(w io.Writer, l *lab, serial, transport string) {
 	dev := filepath.Join(l.Dir, "factory", "devices", serial)
 	fmt.Fprintf(w, "  brski pledge %s \\\n", transport)
-	fmt.Fprintf(w, "      --idevid %s --key %s \\\n", filepath.Join(dev, "idevid.pem"),
-		filepath.Join(dev, "key.pem"))
+	fmt.Fprintf(w, "      --idevid %s \\\n", filepath.Join(dev, "idevid.pem"))
+	fmt.Fprintf(w, "      --key %s \\\n", filepath.Join(dev, "key.pem"))
 	fmt.Fprintf(w, "      --masa-trust %s --out %s\n", filepath.Join(l.Dir, "masa-trust.pem"),
 		filepath.Join(l.Dir, "pledges", serial))
 }
@@ -456,8 +461,8 @@ func (a labAddrs) MASAURL() string {
 
 // RADIUSClient returns the address of the lab's RADIUS client entry: the
 // source address of a NAS on this host that sends to dialAddr(a.RADIUS).
-// Linux sends to any 127.0.0.0/8 address from 127.0.0.1, and to another
-// address of this host from that address.
+// Linux picks 127.0.0.1 as the source for any 127.0.0.0/8 destination, and
+// a local address itself as the source for traffic to it.
 func (a labAddrs) RADIUSClient() string {
 	host, _ := splitListen(dialAddr(a.RADIUS))
 	if ip, err := netip.ParseAddr(host); isLocalhost(host) || err == nil && ip.Is4() &&

@@ -33,6 +33,7 @@ func TestInitPortsBootstrap(t *testing.T) {
 		{"IPv4 loopback", "127.0.0.1"},
 		{"IPv6 loopback", "::1"},
 		{"localhost", "localhost"},
+		{"other loopback address", "127.0.0.2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,10 +368,10 @@ func requireIPv6Loopback(t *testing.T) {
 // masaURLHost returns the host that init writes into the MASA URL for a
 // MASA on a loopback host.
 func masaURLHost(host string) string {
-	if host == "::1" {
-		return host
+	if host == "127.0.0.1" || host == "localhost" {
+		return "localhost"
 	}
-	return "localhost"
+	return host
 }
 
 // radiusListenIP returns listen with localhost replaced by 127.0.0.1, the
