@@ -97,7 +97,8 @@ type lab struct {
 
 // createLab creates a lab whose servers listen on the default addresses.
 func createLab(dir string, devices int) (*lab, error) {
-	return createLabAt(dir, devices, defaultLabAddrs())
+	return createLabAt(dir, devices, labAddrs{MASA: labMASAListen,
+		Registrar: labRegistrarListen, RADIUS: labRADIUSListen})
 }
 
 // createLabAt creates a lab in dir whose configuration files and printed
@@ -295,10 +296,6 @@ func printPledge(w io.Writer, l *lab, serial, transport string) {
 // RADIUS is UDP.
 type labAddrs struct {
 	MASA, Registrar, RADIUS string
-}
-
-func defaultLabAddrs() labAddrs {
-	return labAddrs{MASA: labMASAListen, Registrar: labRegistrarListen, RADIUS: labRADIUSListen}
 }
 
 // listenError reports an invalid --*-listen value of "brski init". Other
