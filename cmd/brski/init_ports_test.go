@@ -20,8 +20,8 @@ import (
 )
 
 // TestInitPortsBootstrap creates a lab on free loopback ports that the test
-// chooses, serves the MASA and the registrar on the addresses in the
-// generated files, and runs the pledge commands that init printed: one
+// chooses and serves the MASA and the registrar on the addresses in the
+// generated files. It then runs the pledge commands that init printed: one
 // device over HTTPS, another over RADIUS and then over EAP-TLS. Nothing
 // replaces the MASA URL in the IDevIDs, so the registrar reaches the MASA
 // through the URL that init wrote.
@@ -226,9 +226,9 @@ func TestLabAddrs(t *testing.T) {
 		MASAURL, RegistrarDial, RADIUSDial, RADIUSClient string
 	}
 	tests := []struct {
-		name                     string
-		masa, registrar, radiusA string
-		want                     derived
+		name                    string
+		masa, registrar, radius string
+		want                    derived
 	}{
 		{"defaults", labMASAListen, labRegistrarListen, labRADIUSListen,
 			derived{"https://localhost:9443", "127.0.0.1:8443", "127.0.0.1:1812", "127.0.0.1"}},
@@ -256,7 +256,7 @@ func TestLabAddrs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addrs, err := parseLabAddrs(tt.masa, tt.registrar, tt.radiusA)
+			addrs, err := parseLabAddrs(tt.masa, tt.registrar, tt.radius)
 			if err != nil {
 				t.Fatal(err)
 			}
