@@ -13,39 +13,43 @@ import (
 // OpenReadOnly opens the registrar store at path for reading only, as the
 // listing commands do. It writes nothing: it sets no journal mode, runs no
 // migration and opens the file with the SQLite URI parameter mode=ro. The
-// store must exist and have the schema version of this build; otherwise
-// the error is a *SchemaVersionError. A file that is not a registrar store
+// store must exist and have the schema version of this build, or the
+// error is a *SchemaVersionError. A file that is not a registrar store
 // gets an error wrapping ErrForeignSchema or ErrNotRegistrarStore, as
 // from Open. Every write method of the returned Store fails with an error
 // wrapping ErrReadOnly.
 //
 // The registrar store uses WAL mode. A reader of a WAL database needs the
-// -wal and -shm files of a running writer, or the right to create them,
-// unless it opens the database as immutable
-// (https://sqlite.org/wal.html, "Read-Only Databases"; SQLite 3.22.0 and
-// later). SQLite deletes both files when the last connection closes, so
-// OpenReadOnly chooses by the files next to path:
+// -wal and -shm files that a writer created, or the permission to create
+// them, unless it opens the database as immutable. The last connection to
+// close deletes both files (https://sqlite.org/walformat.html).
+// OpenReadOnly therefore chooses by the files next to path:
 //
 //	-wal file   -shm file                  directory  result
 //	missing     any                        any        immutable=1, no locks
 //	readable    readable and writable      any        shared read, locks in -shm
-//	readable    read-only                  any        private read of the -wal
+//	readable    read-only                  any        read without writing -shm
 //	readable    missing                    writable   shared read, SQLite creates -shm
 //	readable    missing                    read-only  ErrWALInaccessible
 //	unreadable  any                        any        ErrWALInaccessible
 //
 // Without a -wal file no connection has the database open, so the main
-// file holds every committed transaction and immutable=1 reads it without
-// creating files. A mode=ro connection without immutable=1 would create a
-// -wal and a -shm file and, being read-only, leave them behind, owned by
-// the reading user. With a read-only -shm file, SQLite reads the -wal into
-// private memory in place of the shared wal-index, which works for a copy
-// of a running store but is slower.
+// file contains every committed transaction, and immutable=1 reads it
+// without creating files. A mode=ro connection without immutable=1 would
+// create a -wal and a -shm file and, because it is read-only, leave them
+// behind, owned by the reading user. With a read-only -shm file, SQLite
+// reads the wal-index of a running writer, or reads the -wal into private
+// memory when no writer has the store open
+// (https://sqlite.org/rescode.html#readonly_cantinit). The tests cover
+// both: a registrar of another user, and a copy of a running store.
+// Without the checks, SQLite fails the ErrWALInaccessible rows with
+// "unable to open database file".
 //
-// NOTE: an immutable read takes no lock, so a writer that opens the store
-// and checkpoints while a listing runs can make that listing fail with a
-// malformed-database error or miss rows. Running the listing again reads
-// the store through the writer's -wal and -shm files.
+// NOTE: an immutable read takes no lock. A writer that opens the store
+// and checkpoints while a listing runs can therefore make that listing
+// fail with a malformed-database error or miss rows. Running the listing
+// again reads a consistent store, through the writer's -wal and -shm
+// files if the writer is still open.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	immutable, err := checkReadAccess(path)
 	if err != nil {
@@ -101,6 +105,7 @@ func checkReadAccess(path string) (immutable bool, err error) {
 		return false, fmt.Errorf("store: cannot read %s: %w; run as the registrar's user "+
 			"or give this user read access to the file", path, err)
 	}
+
 	wal, shm := path+"-wal", path+"-shm"
 	if _, err := os.Stat(wal); errors.Is(err, fs.ErrNotExist) {
 		return true, nil
@@ -110,6 +115,7 @@ func checkReadAccess(path string) (immutable bool, err error) {
 			"open or stopped without a checkpoint, but this user cannot read it: %w; "+
 			"run as the registrar's user", ErrWALInaccessible, wal, err)
 	}
+
 	fix := "run as the registrar's user, or copy " + filepath.Base(path) + " with its " +
 		"-wal file to a directory that this user can write"
 	_, err = os.Stat(shm)
@@ -123,6 +129,7 @@ func checkReadAccess(path string) (immutable bool, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("store: %w: %w; %s", ErrWALInaccessible, err, fix)
 	}
+
 	dir := filepath.Dir(path)
 	if err := canAccess(dir, accessWrite); err != nil {
 		return false, fmt.Errorf("store: %w: %s exists but %s does not, and this user "+
@@ -133,7 +140,8 @@ func checkReadAccess(path string) (immutable bool, err error) {
 
 // SchemaVersionError is the error of OpenReadOnly for a store whose schema
 // version, PRAGMA user_version, differs from the one this build reads.
-// OpenReadOnly cannot migrate, so the fix is a write with another binary.
+// OpenReadOnly cannot migrate. A write through Open migrates an older
+// store, and a newer store needs a newer brski.
 type SchemaVersionError struct {
 	Path     string
 	Found    int // the store's schema version

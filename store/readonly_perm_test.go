@@ -16,9 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// nobodyID is the user and group ID of "nobody" on Debian and most Linux
-// systems. TestOpenReadOnlyPermissions runs as this user when started as
-// root, because root ignores file permissions.
+// nobodyID is the user and group ID of the user nobody on Debian.
+// TestOpenReadOnlyPermissions runs as this user when started as root,
+// because root ignores file permissions.
 const nobodyID = 65534
 
 // TestOpenReadOnlyPermissions applies the case table of OpenReadOnly to
@@ -143,17 +143,58 @@ func chmodDir(t *testing.T, dir string, mode fs.FileMode) {
 	t.Cleanup(func() { os.Chmod(dir, 0o755) })
 }
 
-// runTestAsNobody runs the current top-level test in a copy of the test
-// binary as the user nobody and fails with its output when it fails. It
-// skips, or fails when CI=true, if this process cannot change its user.
-func runTestAsNobody(t *testing.T) {
-	t.Helper()
-	exe, err := os.Executable()
+// liveStoreEnv makes TestOpenReadOnlyNextToOtherUsersWriter list the
+// store at the path that it names and expect the devices.
+const liveStoreEnv = "BRSKI_STORE_LIVE_READER"
+
+// TestOpenReadOnlyNextToOtherUsersWriter lists a store that a writer of
+// another user has open, as an operator lists the store of a registrar
+// that runs as a service user. The directory and the -shm file are
+// read-only for the reader, so it cannot take part in the writer's locks.
+func TestOpenReadOnlyNextToOtherUsersWriter(t *testing.T) {
+	if path := os.Getenv(liveStoreEnv); path != "" {
+		listLiveStore(t, path)
+		return
+	}
+	if os.Geteuid() != 0 {
+		skipOrFail(t, "needs root to run the writer and the reader as different users")
+	}
+	dir := mkdirShared(t)
+	path := filepath.Join(dir, "registrar.db")
+	writer, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The go test build directory is private to root, so the copy goes to
-	// a directory that nobody can enter.
+	defer writer.Close()
+	addReadOnlyRows(t, writer, "A")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runTestAsNobody(t, liveStoreEnv+"="+path)
+}
+
+// listLiveStore is the reader of TestOpenReadOnlyNextToOtherUsersWriter.
+func listLiveStore(t *testing.T, path string) {
+	s, err := OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenReadOnly next to another user's writer: %v", err)
+	}
+	defer s.Close()
+	var serials []string
+	for _, d := range readRows(t, s).Devices {
+		serials = append(serials, d.Serial)
+	}
+	if diff := cmp.Diff([]string{"A-1", "A-2"}, serials); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+}
+
+// mkdirShared creates a temporary directory that the user nobody can
+// enter and read, and removes it at the end of the test.
+func mkdirShared(t *testing.T) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "brski-store-nobody-")
 	if err != nil {
 		t.Fatal(err)
@@ -162,22 +203,45 @@ func runTestAsNobody(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+func skipOrFail(t *testing.T, reason string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(reason)
+	}
+	t.Skip(reason)
+}
+
+// runTestAsNobody runs the current top-level test in a copy of the test
+// binary as the user nobody, with env added to the environment, and fails
+// with its output when it fails. It skips, or fails when CI=true, if this
+// process cannot change its user.
+func runTestAsNobody(t *testing.T, env ...string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The go test build directory is private to root, so the copy goes to
+	// a directory that the user nobody can enter.
+	dir := mkdirShared(t)
 	binary := filepath.Join(dir, "store.test")
 	copyFile(t, exe, binary, 0o755)
+
 	cmd := exec.Command(binary, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID},
 	}
 	out, err := cmd.CombinedOutput()
+
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		reason := "cannot run the test as the user nobody, and root ignores file " +
-			"permissions: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(reason)
-		}
-		t.Skip(reason)
+		skipOrFail(t, "cannot run the test as the user nobody, and root ignores file "+
+			"permissions: "+err.Error())
 	}
 	t.Logf("as the user nobody (uid %d):\n%s", nobodyID, out)
 	if err != nil {

@@ -50,23 +50,41 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.path, "store", "", "path of the registrar store (overrides --data)")
 }
 
-// open opens the selected store. Unless create is set, the store must
-// exist, so that a mistyped --data does not list an empty new store.
+// open opens the selected store for writing. Unless create is set, the
+// store must exist, so that a mistyped --data does not list an empty new
+// store.
 func (f *storeFlags) open(ctx context.Context, create bool) (*store.Store, error) {
-	path := f.path
-	if path == "" {
-		path = filepath.Join(f.data, registrarStoreName)
-	}
+	path := f.storePath()
 	if !create {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no registrar store at %s; pass --data DIR or --store PATH",
-				path)
+		if err := checkStoreExists(path); err != nil {
+			return nil, err
 		}
 	}
-	// NOTE: store.Open sets WAL mode, so even the listing commands fail
-	// with "attempt to write a readonly database" when the store's
-	// directory is read-only and no -wal and -shm files exist yet.
 	return store.Open(ctx, path)
+}
+
+// openReadOnly opens the selected store for the listing commands, which
+// need only read access to it (see store.OpenReadOnly).
+func (f *storeFlags) openReadOnly(ctx context.Context) (*store.Store, error) {
+	path := f.storePath()
+	if err := checkStoreExists(path); err != nil {
+		return nil, err
+	}
+	return store.OpenReadOnly(ctx, path)
+}
+
+func (f *storeFlags) storePath() string {
+	if f.path != "" {
+		return f.path
+	}
+	return filepath.Join(f.data, registrarStoreName)
+}
+
+func checkStoreExists(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no registrar store at %s; pass --data DIR or --store PATH", path)
+	}
+	return nil
 }
 
 // usageError is a wrong invocation, which exits with code 2.
@@ -138,7 +156,7 @@ func runDevicesList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, false)
+	s, err := sf.openReadOnly(ctx)
 	if err != nil {
 		return err
 	}

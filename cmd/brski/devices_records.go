@@ -44,7 +44,7 @@ func runDevicesEnrollments(args []string, stdout, stderr io.Writer) error {
 	}
 
 	ctx := context.Background()
-	s, err := sf.open(ctx, false)
+	s, err := sf.openReadOnly(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func runDevicesCertificates(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, false)
+	s, err := sf.openReadOnly(ctx)
 	if err != nil {
 		return err
 	}
