@@ -30,6 +30,7 @@ import (
 //	readable    readable and writable      any        shared read, locks in -shm
 //	readable    read-only                  any        read without writing -shm
 //	readable    missing                    writable   shared read, SQLite creates -shm
+//	                                                      and leaves it behind
 //	readable    missing                    read-only  ErrWALInaccessible
 //	unreadable  any                        any        ErrWALInaccessible
 //
