@@ -68,6 +68,7 @@ type env struct {
 	ca      *registrar.DomainCA
 	st      *registrar.SQLStore
 	radius  *radius.Server
+	server  *eapserver.Server
 	addr    string
 
 	mu      sync.Mutex
@@ -137,6 +138,7 @@ func newEnvServer(t testing.TB, configure func(*registrar.Options),
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.server = srv
 	e.serveRADIUS(srv)
 	return e
 }

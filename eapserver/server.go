@@ -103,12 +103,9 @@ type Config struct {
 }
 
 // Server is a radius.Handler that runs EAP-TLS and EAP-EST conversations.
-// It is safe for concurrent use. Create it with New.
-//
-// NOTE: a conversation that the NAS abandons keeps its TLS goroutine until
-// a later request sweeps its expired session, because radius.Sessions
-// sweeps only on calls and offers no way to close every live session at
-// shutdown.
+// It is safe for concurrent use. Create it with New. A conversation that
+// the NAS abandons keeps its TLS goroutine until its session expires and
+// is swept: on the next request, or by SweepSessions on an idle server.
 type Server struct {
 	cfg      Config
 	sessions *radius.Sessions
@@ -190,6 +187,33 @@ func checkConfig(cfg Config) error {
 			missing)
 	}
 	return nil
+}
+
+// DefaultSweepInterval is the interval of SweepSessions when it is given
+// none.
+const DefaultSweepInterval = 10 * time.Second
+
+// SweepSessions removes expired conversations every interval until ctx
+// ends, so that a server without traffic releases the TLS goroutines of
+// conversations that the NAS abandoned. When ctx ends it closes every
+// conversation that remains and returns. Run it on its own goroutine and
+// end ctx after the RADIUS server has shut down. An interval of zero or
+// less means DefaultSweepInterval.
+func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultSweepInterval
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.sessions.Clear()
+			return
+		case <-ticker.C:
+			s.sessions.Sweep()
+		}
+	}
 }
 
 // Sessions returns the State table, for its statistics.

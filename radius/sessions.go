@@ -149,6 +149,40 @@ func (s *Sessions) Delete(state []byte) {
 	}
 }
 
+// Sweep removes the expired sessions now, calls OnExpire for each and
+// returns how many it removed. Every other call sweeps as well, so Sweep
+// matters only while no requests arrive: it lets an idle server release
+// the resources of conversations that the NAS abandoned.
+func (s *Sessions) Sweep() int {
+	s.mu.Lock()
+	before := len(s.entries)
+	expired := s.expireLocked(s.clock())
+	removed := before - len(s.entries)
+	s.mu.Unlock()
+	s.notify(expired)
+	return removed
+}
+
+// Clear removes every session, live or expired, and calls OnExpire for
+// each, so that a server that stops releases their resources. It returns
+// how many it removed. The table stays usable.
+func (s *Sessions) Clear() int {
+	s.mu.Lock()
+	removed := len(s.entries)
+	var values []any
+	if s.OnExpire != nil && s.order != nil {
+		values = make([]any, 0, removed)
+		for e := s.order.Front(); e != nil; e = e.Next() {
+			values = append(values, e.Value.(*session).value)
+		}
+	}
+	s.entries = nil
+	s.order = nil
+	s.mu.Unlock()
+	s.notify(values)
+	return removed
+}
+
 // Len returns the number of sessions in the table, expired ones included
 // until the next sweep.
 func (s *Sessions) Len() int {

@@ -24,6 +24,10 @@ type radiusListener struct {
 	srv    *radius.Server
 	served chan error
 	logger hclog.Logger
+	// endSweep stops the session sweeper, which closes the conversations
+	// left over, and swept is closed when it has.
+	endSweep context.CancelFunc
+	swept    chan struct{}
 }
 
 // checkRADIUSBlock validates the radius block of a registrar file and reads
@@ -116,6 +120,12 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 		log.Warn("legacy TLS profile is on: EAP-TLS and EAP-EST accept TLS 1.0 and 1.1, " +
 			"TLS without Extended Master Secret and, with an RSA certificate, RSA key exchange")
 	}
+	sweepCtx, endSweep := context.WithCancel(context.Background())
+	rl.endSweep, rl.swept = endSweep, make(chan struct{})
+	go func() {
+		handler.SweepSessions(sweepCtx, eapserver.DefaultSweepInterval)
+		close(rl.swept)
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		err := rl.srv.Serve(conn)
@@ -162,7 +172,8 @@ func addrString(a net.Addr) string {
 }
 
 // stop shuts the RADIUS server down, letting conversation rounds in
-// progress answer. A nil listener does nothing.
+// progress answer, and then closes the conversations that remain. A nil
+// listener does nothing.
 func (rl *radiusListener) stop() error {
 	if rl == nil {
 		return nil
@@ -173,6 +184,8 @@ func (rl *radiusListener) stop() error {
 	if serveErr := <-rl.served; !errors.Is(serveErr, radius.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
+	rl.endSweep()
+	<-rl.swept
 	if err != nil {
 		return fmt.Errorf("radius shutdown: %w", err)
 	}
