@@ -2,8 +2,6 @@ package masa
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -76,12 +74,31 @@ type Device struct {
 // signatures verify several times faster than P-384 ones. It returns ErrFactoryExists when dir
 // already contains a factory CA.
 func InitFactory(dir, name, masaURL string) (*Factory, error) {
+	return InitFactoryWithKeys(dir, name, masaURL, FactoryKeys{})
+}
+
+// FactoryKeys are the private keys of a new factory. A nil key is generated
+// as ECDSA P-256. Each key must pass CheckKey.
+type FactoryKeys struct {
+	CA      crypto.Signer // factory CA key
+	Signing crypto.Signer // voucher-signing key of the MASA
+}
+
+// InitFactoryWithKeys is InitFactory with the factory CA and voucher-signing
+// keys of keys, for a manufacturer whose CA has an RSA or P-384 key.
+func InitFactoryWithKeys(dir, name, masaURL string, keys FactoryKeys) (*Factory, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("masa: empty factory name; pass the manufacturer name")
 	}
 	normURL, err := devid.NormalizeMASAURL(masaURL)
 	if err != nil {
 		return nil, fmt.Errorf("masa: factory MASA URL: %w", err)
+	}
+	if keys.CA, err = keyOrP256(keys.CA, "factory CA"); err != nil {
+		return nil, err
+	}
+	if keys.Signing, err = keyOrP256(keys.Signing, "voucher-signing"); err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, FactoryCAFile)); err == nil {
 		return nil, fmt.Errorf("%w in %s; choose another directory", ErrFactoryExists, dir)
@@ -90,10 +107,10 @@ func InitFactory(dir, name, masaURL string) (*Factory, error) {
 		return nil, fmt.Errorf("masa: create factory directory: %w", err)
 	}
 	f := &Factory{Dir: dir, Name: name, MASAURL: normURL}
-	if err := f.createCA(); err != nil {
+	if err := f.createCA(keys.CA); err != nil {
 		return nil, err
 	}
-	if err := f.createSigningCert(); err != nil {
+	if err := f.createSigningCert(keys.Signing); err != nil {
 		return nil, err
 	}
 	if err := writeFileExclusive(filepath.Join(dir, masaURLFile), []byte(normURL+"\n"),
@@ -103,11 +120,7 @@ func InitFactory(dir, name, masaURL string) (*Factory, error) {
 	return f, nil
 }
 
-func (f *Factory) createCA() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("masa: generate CA key: %w", err)
-	}
+func (f *Factory) createCA(key crypto.Signer) error {
 	template := &x509.Certificate{
 		Subject: pkix.Name{Organization: []string{f.Name},
 			CommonName: f.Name + " Factory CA"},
@@ -130,11 +143,7 @@ func (f *Factory) createCA() error {
 	return nil
 }
 
-func (f *Factory) createSigningCert() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("masa: generate voucher-signing key: %w", err)
-	}
+func (f *Factory) createSigningCert(key crypto.Signer) error {
 	template := &x509.Certificate{
 		Subject: pkix.Name{Organization: []string{f.Name},
 			CommonName: f.Name + " MASA voucher signing"},

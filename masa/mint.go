@@ -1,6 +1,7 @@
 package masa
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -45,8 +46,16 @@ func ValidateSerialNumber(serial string) error {
 // (RFC 8995, Section 2.3.1), the model as subject commonName when model is
 // not empty (see devid.Model), the MASA URL extension (RFC 8995,
 // Section 2.3.2), the clientAuth extended key usage and notAfter
-// 99991231235959Z. Minting a serial twice fails.
+// 99991231235959Z. The IDevID key is a new ECDSA P-256 key. Minting a
+// serial twice fails.
 func (f *Factory) Mint(serial, model string) (*Device, error) {
+	return f.MintWithKey(serial, model, nil)
+}
+
+// MintWithKey is Mint with key as the IDevID key, for devices with RSA or
+// P-384 IDevIDs. A nil key is generated as ECDSA P-256, and any other must
+// pass CheckKey.
+func (f *Factory) MintWithKey(serial, model string, key crypto.Signer) (*Device, error) {
 	if err := ValidateSerialNumber(serial); err != nil {
 		return nil, err
 	}
@@ -57,9 +66,8 @@ func (f *Factory) Mint(serial, model string) (*Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("masa: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("masa: generate IDevID key: %w", err)
+	if key, err = keyOrP256(key, "IDevID"); err != nil {
+		return nil, err
 	}
 	template := &x509.Certificate{
 		Subject: pkix.Name{SerialNumber: serial, CommonName: model,

@@ -1,0 +1,127 @@
+package masa
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func generateKey(t *testing.T, kind string) crypto.Signer {
+	t.Helper()
+	var key crypto.Signer
+	var err error
+	switch kind {
+	case "P-224":
+		key, err = ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	case "P-384":
+		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "RSA-1024":
+		key, err = rsa.GenerateKey(rand.Reader, 1024)
+	case "RSA-2048":
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "Ed25519":
+		_, key, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		t.Fatalf("unknown key kind %q", kind)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func TestInitFactoryWithKeys(t *testing.T) {
+	tests := []struct {
+		kind   string
+		sigAlg x509.SignatureAlgorithm // of certificates that the CA issues
+	}{
+		{"P-384", x509.ECDSAWithSHA384},
+		{"RSA-2048", x509.SHA256WithRSA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			keys := FactoryKeys{CA: generateKey(t, tt.kind), Signing: generateKey(t, tt.kind)}
+			f, err := InitFactoryWithKeys(t.TempDir(), "Acme", "https://masa.example", keys)
+			if err != nil {
+				t.Fatalf("InitFactoryWithKeys: %v", err)
+			}
+			if !samePublic(keys.Signing, f.SigningCert.PublicKey) {
+				t.Errorf("signing certificate does not carry the signing key")
+			}
+			if got := f.SigningCert.SignatureAlgorithm; got != tt.sigAlg {
+				t.Errorf("signing certificate signature algorithm = %v, want %v", got,
+					tt.sigAlg)
+			}
+			opened, err := OpenFactory(f.Dir)
+			if err != nil {
+				t.Fatalf("OpenFactory: %v", err)
+			}
+			if !samePublic(keys.CA, opened.CA.PublicKey) {
+				t.Errorf("reopened factory CA does not carry the CA key")
+			}
+			idevid := generateKey(t, tt.kind)
+			dev, err := opened.MintWithKey("SN-1", "router", idevid)
+			if err != nil {
+				t.Fatalf("MintWithKey: %v", err)
+			}
+			if !samePublic(idevid, dev.Certificate.PublicKey) {
+				t.Errorf("IDevID does not carry the given key")
+			}
+			if err := dev.Certificate.CheckSignatureFrom(opened.CA); err != nil {
+				t.Errorf("IDevID is not signed by the factory CA: %v", err)
+			}
+		})
+	}
+}
+
+func TestFactoryRejectsUnsupportedKeys(t *testing.T) {
+	tests := []struct {
+		kind string
+		want []string // parts of the message: the key type and the fix
+	}{
+		{"RSA-1024", []string{"1024-bit RSA", "RSA of at least 2048 bits"}},
+		{"P-224", []string{"curve P-224", "use P-256"}},
+		{"Ed25519", []string{"ed25519", "use ECDSA P-256 or RSA"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			key := generateKey(t, tt.kind)
+			dir := filepath.Join(t.TempDir(), "factory")
+			_, err := InitFactoryWithKeys(dir, "Acme", "https://masa.example",
+				FactoryKeys{CA: key})
+			checkKeyError(t, "InitFactoryWithKeys", err, tt.want)
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("rejected factory left %s behind: %v", dir, err)
+			}
+			f := newTestFactory(t)
+			_, err = f.MintWithKey("SN-1", "router", key)
+			checkKeyError(t, "MintWithKey", err, tt.want)
+		})
+	}
+}
+
+func checkKeyError(t *testing.T, call string, err error, want []string) {
+	t.Helper()
+	if !errors.Is(err, ErrUnsupportedKey) {
+		t.Fatalf("%s error = %v, want ErrUnsupportedKey", call, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s error %q does not contain %q", call, err, w)
+		}
+	}
+}
+
+func samePublic(key crypto.Signer, pub crypto.PublicKey) bool {
+	k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(pub)
+}
