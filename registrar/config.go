@@ -142,7 +142,7 @@ rule "expected-devices" {
 }
 default {
   outcome = "reject"
-  reason  = "device is not in the expected-devices list"
+  reason  = "needs an expected-devices entry and an IDevID of a configured manufacturer"
 }
 `
 

@@ -113,7 +113,7 @@ func loadRegistrarConfig(path string, logger hclog.Logger) (*registrar.Config, e
 	}
 	logger.Warn("no --config given: using the embedded default configuration",
 		"data_dir", cfg.DataDir, "listen", registrar.DefaultListen,
-		"policy", "reject every device that is not in the expected-devices list",
+		"policy", "accept only devices in the expected-devices list",
 		"manufacturers", "none, so no IDevID is trusted until a configuration adds one")
 	return cfg, nil
 }
