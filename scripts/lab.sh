@@ -2,13 +2,40 @@
 # Build, use and remove the namespace lab of docs/lab.md.
 #   scripts/lab.sh up | pledge | down
 # Needs root. LAB_DIR (default /tmp/brski-lab) contains the lab files and the
-# server logs; BRSKI (default ./brski) is the binary.
+# server logs; BRSKI (default ./brski) is the binary. LAB_NAME (default lab)
+# prefixes the namespace names, so that labs with other names and LAB_DIR
+# values run side by side.
 set -euo pipefail
 LAB_DIR=${LAB_DIR:-/tmp/brski-lab}
 BRSKI=$(realpath "${BRSKI:-./brski}")
-SW=lab-sw PL=lab-pl HOST=lab-host
+LAB_NAME=${LAB_NAME:-lab}
+SW=$LAB_NAME-sw PL=$LAB_NAME-pl HOST=$LAB_NAME-host
+
+# wait_listen NETNS PROTO PORT waits up to 10 s until a socket listens on
+# PORT (tcp or udp) in NETNS.
+wait_listen() {
+	local flag=-ltn
+	[[ $2 == udp ]] && flag=-lun
+	for _ in $(seq 100); do
+		ip netns exec "$1" ss -H $flag "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "timed out after 10 s waiting for a listener on $2 port $3 in $1; see $LAB_DIR/*.log" >&2
+	return 1
+}
 
 up() {
+	if [[ -e $LAB_DIR ]]; then
+		echo "$LAB_DIR exists; remove it (rm -rf $LAB_DIR) or set LAB_DIR" >&2
+		exit 1
+	fi
+	for ns in $SW $PL $HOST; do
+		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+			echo "namespace $ns exists; run $0 down or set LAB_NAME" >&2
+			exit 1
+		fi
+	done
+	trap 'echo "up failed; removing the namespaces" >&2; down' ERR
 	for ns in $SW $PL $HOST; do
 		ip netns add $ns
 		ip -n $ns link set lo up
@@ -41,13 +68,30 @@ up() {
 	}
 	interface "swp1" {}
 	HCL
-	for srv in masa registrar authenticator; do
-		ip netns exec $SW "$BRSKI" $srv --config "$LAB_DIR/$srv.hcl" \
-			>"$LAB_DIR/$srv.log" 2>&1 &
-		echo $! >"$LAB_DIR/$srv.pid"
-		sleep 1 # let each server bind before the next one connects to it
-	done
+	start masa
+	wait_listen $SW tcp 9443
+	start registrar
+	wait_listen $SW tcp 8443
+	wait_listen $SW udp 1812
+	start authenticator
+	trap - ERR
 	echo "lab is up; logs in $LAB_DIR/*.log; next: $0 pledge"
+}
+
+# start SERVER runs "brski SERVER" in the switch namespace in the background.
+start() {
+	ip netns exec $SW "$BRSKI" "$1" --config "$LAB_DIR/$1.hcl" >"$LAB_DIR/$1.log" 2>&1 &
+	echo $! >"$LAB_DIR/$1.pid"
+}
+
+# stop PID sends SIGTERM to PID and waits up to 10 s until it has exited.
+stop() {
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "process $1 still runs 10 s after SIGTERM" >&2
 }
 
 pledge() {
@@ -56,13 +100,13 @@ pledge() {
 		--idevid "$LAB_DIR/factory/devices/$dev/idevid.pem" \
 		--key "$LAB_DIR/factory/devices/$dev/key.pem" \
 		--masa-trust "$LAB_DIR/masa-trust.pem" --out "$LAB_DIR/pledges/$dev"
-	ip -n $SW -br link show swp1
+	bridge -n $SW -d link show dev swp1 # master br-v100 after an Accept
 }
 
 down() {
 	for srv in authenticator registrar masa; do
 		if [[ -f "$LAB_DIR/$srv.pid" ]]; then
-			kill "$(cat "$LAB_DIR/$srv.pid")" 2>/dev/null || true
+			stop "$(cat "$LAB_DIR/$srv.pid")"
 			rm -f "$LAB_DIR/$srv.pid"
 		fi
 	done
