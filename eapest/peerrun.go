@@ -28,7 +28,11 @@ func runPeer(ctx context.Context, tr Transport, conv *eap.PeerConversation,
 		if err != nil {
 			return fmt.Errorf("eapest: EAP exchange: %w", err)
 		}
-		out, status, err := conv.Handle(ctx, req)
+		// Assign to the outer err, so the check above sees the error of the
+		// Exchange or Receive at the end of this iteration.
+		var out []byte
+		var status eap.Status
+		out, status, err = conv.Handle(ctx, req)
 		switch {
 		case errors.Is(err, eap.ErrDiscard):
 			rc, ok := tr.(Receiver)

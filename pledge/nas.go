@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	layeh "layeh.com/radius"
@@ -161,6 +162,22 @@ func (n *NAS) RoundTrips() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.trips
+}
+
+// String names the RADIUS servers of n for messages, such as "RADIUS
+// server 127.0.0.1:1812". It never includes a secret.
+func (n *NAS) String() string {
+	if n.Client == nil || len(n.Client.Servers) == 0 {
+		return "RADIUS"
+	}
+	addrs := make([]string, len(n.Client.Servers))
+	for i, s := range n.Client.Servers {
+		addrs[i] = s.Addr
+	}
+	if len(addrs) == 1 {
+		return "RADIUS server " + addrs[0]
+	}
+	return "RADIUS servers " + strings.Join(addrs, ", ")
 }
 
 // LastRequest returns the last Access-Request sent, or nil. The caller
