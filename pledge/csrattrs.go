@@ -18,6 +18,9 @@ var (
 	// attribute, its value names the requested curve (RFC 7030,
 	// Section 4.5.2).
 	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	// oidRSAEncryption is rsaEncryption (RFC 8017, Appendix A.1). As an
+	// OID without values, it requests an RSA key.
+	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	// oidAttrSerialNumber and oidAttrCommonName are the X.520 subject
 	// attributes serialNumber and commonName.
 	oidAttrSerialNumber = asn1.ObjectIdentifier{2, 5, 4, 5}
@@ -35,19 +38,29 @@ var curves = []struct {
 }
 
 // signatureAlgorithms maps the ECDSA signature algorithms of RFC 5758,
-// Section 3.2 to Go's.
+// Section 3.2 and the RSA PKCS #1 v1.5 ones of RFC 8017, Appendix A.2.4 to
+// Go's, with the key type that each needs.
 var signatureAlgorithms = []struct {
 	oid asn1.ObjectIdentifier
 	alg x509.SignatureAlgorithm
+	key x509.PublicKeyAlgorithm
 }{
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, x509.ECDSAWithSHA256},
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, x509.ECDSAWithSHA384},
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, x509.ECDSAWithSHA512},
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, x509.ECDSAWithSHA256, x509.ECDSA},
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, x509.ECDSAWithSHA384, x509.ECDSA},
+	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, x509.ECDSAWithSHA512, x509.ECDSA},
+	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, x509.SHA256WithRSA, x509.RSA},
+	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}, x509.SHA384WithRSA, x509.RSA},
+	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}, x509.SHA512WithRSA, x509.RSA},
 }
 
 // CSRAttributes is a parsed CSR attributes response (RFC 7030, Section 4.5),
 // reduced to what the pledge puts into its certificate request.
 type CSRAttributes struct {
+	// KeyAlgorithm is the key type that the server requests with the
+	// id-ecPublicKey or rsaEncryption OID: x509.ECDSA, x509.RSA, or
+	// x509.UnknownPublicKeyAlgorithm when it requests none. KeyType
+	// resolves it.
+	KeyAlgorithm x509.PublicKeyAlgorithm
 	// Curve is the elliptic curve the server requests for the new key; nil
 	// when it requests none, and then the pledge uses P-256.
 	Curve elliptic.Curve
@@ -131,10 +144,15 @@ func (a *CSRAttributes) addOID(oid asn1.ObjectIdentifier) {
 			return
 		}
 	}
-	// The pledge generates an EC key and always sets the subject
-	// serialNumber and commonName, so requests for them are fulfilled.
-	if oid.Equal(oidECPublicKey) || oid.Equal(oidAttrSerialNumber) ||
-		oid.Equal(oidAttrCommonName) {
+	switch {
+	case oid.Equal(oidECPublicKey):
+		a.KeyAlgorithm = x509.ECDSA
+		return
+	case oid.Equal(oidRSAEncryption):
+		a.KeyAlgorithm = x509.RSA
+		return
+	case oid.Equal(oidAttrSerialNumber) || oid.Equal(oidAttrCommonName):
+		// The pledge always sets the subject serialNumber and commonName.
 		return
 	}
 	a.Unsupported = append(a.Unsupported, oid)
@@ -143,6 +161,7 @@ func (a *CSRAttributes) addOID(oid asn1.ObjectIdentifier) {
 func (a *CSRAttributes) addAttribute(attr csrAttribute) error {
 	switch {
 	case attr.Type.Equal(oidECPublicKey):
+		a.KeyAlgorithm = x509.ECDSA
 		for _, v := range attr.Values {
 			if err := a.addCurve(v); err != nil {
 				return err
@@ -202,6 +221,29 @@ func (a *CSRAttributes) addExtensionRequest(v asn1.RawValue) error {
 		a.Extensions = append(a.Extensions, e)
 	}
 	return nil
+}
+
+// KeyType returns the type of the LDevID key that a requests: its
+// KeyAlgorithm, else the key type of its SignatureAlgorithm, else x509.ECDSA.
+func (a *CSRAttributes) KeyType() x509.PublicKeyAlgorithm {
+	if a.KeyAlgorithm != x509.UnknownPublicKeyAlgorithm {
+		return a.KeyAlgorithm
+	}
+	if k := signatureKeyType(a.SignatureAlgorithm); k != x509.UnknownPublicKeyAlgorithm {
+		return k
+	}
+	return x509.ECDSA
+}
+
+// signatureKeyType returns the key type that alg signs with, or
+// x509.UnknownPublicKeyAlgorithm for an algorithm of no known entry.
+func signatureKeyType(alg x509.SignatureAlgorithm) x509.PublicKeyAlgorithm {
+	for _, sa := range signatureAlgorithms {
+		if sa.alg == alg {
+			return sa.key
+		}
+	}
+	return x509.UnknownPublicKeyAlgorithm
 }
 
 // unmarshalAll parses der into v and rejects trailing bytes.

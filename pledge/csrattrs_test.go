@@ -203,6 +203,7 @@ func FuzzParseCSRAttributes(f *testing.F) {
 	f.Add([]byte{0x30, 0x00})
 	f.Add(csrAttrsDER(f, csrAttribute{Type: oidExtensionRequest, Values: []asn1.RawValue{
 		rawOf(f, []pkix.Extension{{Id: oidSubjectAltName, Value: []byte{0x30, 0x00}}})}}))
+	f.Add(csrAttrsDER(f, oidSHA256WithRSA, oidRSAEncryption, oidAttrSerialNumber))
 	f.Fuzz(func(t *testing.T, der []byte) {
 		a, err := ParseCSRAttributes(der)
 		if err != nil {
@@ -214,6 +215,9 @@ func FuzzParseCSRAttributes(f *testing.F) {
 		if a.Curve != nil && a.Curve != elliptic.P256() && a.Curve != elliptic.P384() &&
 			a.Curve != elliptic.P521() {
 			t.Fatalf("unexpected curve %v", a.Curve.Params().Name)
+		}
+		if k := a.KeyType(); k != x509.ECDSA && k != x509.RSA {
+			t.Fatalf("KeyType() = %v, want ECDSA or RSA", k)
 		}
 		for i, e := range a.Extensions {
 			for _, prev := range a.Extensions[:i] {

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -112,22 +113,27 @@ func parseCSRAttrsResponse(resp *response) (*CSRAttributes, error) {
 	return ParseCSRAttributes(der)
 }
 
+// rsaKeyBits is the size of an RSA LDevID key, the smallest that the
+// registrar certifies.
+const rsaKeyBits = 2048
+
 // newCSR generates the LDevID key and a PKCS #10 request for it. The
 // subject carries the IDevID serial number as serialNumber and commonName.
-// The curve, the signature algorithm and the extensions come from attrs
-// when it requests them.
+// The key type, the curve, the signature algorithm and the extensions come
+// from attrs when it requests them. A signature algorithm that does not fit
+// the key type is replaced by the default of the key.
 func newCSR(serial string, attrs *CSRAttributes) (crypto.Signer, []byte, error) {
-	curve := attrs.Curve
-	if curve == nil {
-		curve = elliptic.P256()
-	}
-	key, err := ecdsa.GenerateKey(curve, rand.Reader)
+	key, err := newLDevIDKey(attrs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pledge: generate LDevID key: %w", err)
 	}
+	sigAlg := attrs.SignatureAlgorithm
+	if signatureKeyType(sigAlg) != attrs.KeyType() {
+		sigAlg = x509.UnknownSignatureAlgorithm
+	}
 	tmpl := &x509.CertificateRequest{
 		Subject:            pkix.Name{SerialNumber: serial, CommonName: serial},
-		SignatureAlgorithm: attrs.SignatureAlgorithm,
+		SignatureAlgorithm: sigAlg,
 		ExtraExtensions:    attrs.Extensions,
 	}
 	csr, err := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
@@ -135,6 +141,19 @@ func newCSR(serial string, attrs *CSRAttributes) (crypto.Signer, []byte, error) 
 		return nil, nil, fmt.Errorf("pledge: create certificate request: %w", err)
 	}
 	return key, csr, nil
+}
+
+// newLDevIDKey generates a key of the type that attrs requests: RSA of
+// rsaKeyBits, or ECDSA on the requested curve or P-256.
+func newLDevIDKey(attrs *CSRAttributes) (crypto.Signer, error) {
+	if attrs.KeyType() == x509.RSA {
+		return rsa.GenerateKey(rand.Reader, rsaKeyBits)
+	}
+	curve := attrs.Curve
+	if curve == nil {
+		curve = elliptic.P256()
+	}
+	return ecdsa.GenerateKey(curve, rand.Reader)
 }
 
 // simpleEnroll posts the CSR (RFC 7030, Section 4.2.1) and returns the
