@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,9 +16,6 @@ import (
 	"github.com/brski-eap/brski/devid"
 )
 
-// oidECDSAWithSHA256 is ecdsa-with-SHA256 (RFC 5758, Section 3.2).
-var oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-
 // caCerts serves the EST CA certificates (RFC 7030, Section 4.1): the
 // domain CA and any issuers of it, as a certs-only CMS in base64.
 func (r *Registrar) caCerts(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
@@ -28,19 +24,6 @@ func (r *Registrar) caCerts(w http.ResponseWriter, req *http.Request, rl *Reques
 		return internalError(err)
 	}
 	writeBase64(w, mediaCertsOnly, der)
-	return nil
-}
-
-// csrAttrs serves the EST CSR attributes (RFC 7030, Section 4.5.2;
-// RFC 8995, Section 5.9.2). They request an ECDSA signature with SHA-256
-// and the subject serialNumber attribute, which must match the serial
-// number of the IDevID.
-func (r *Registrar) csrAttrs(w http.ResponseWriter, req *http.Request, rl *RequestLog) error {
-	der, err := asn1.Marshal([]asn1.ObjectIdentifier{oidECDSAWithSHA256, devid.OIDSerialNumber})
-	if err != nil {
-		return internalError(fmt.Errorf("registrar: marshal csrattrs: %w", err))
-	}
-	writeBase64(w, mediaCSRAttrs, der)
 	return nil
 }
 
@@ -204,8 +187,8 @@ func parseCSR(der []byte) (*x509.CertificateRequest, error) {
 	return csr, nil
 }
 
-// checkCSRKey accepts ECDSA P-256, which csrattrs announces, and P-384,
-// and RSA keys of at least minRSABits.
+// checkCSRKey accepts ECDSA P-256 and P-384 keys and RSA keys of at least
+// minRSABits, whatever key type csrattrs announces.
 func checkCSRKey(csr *x509.CertificateRequest) error {
 	switch k := csr.PublicKey.(type) {
 	case *ecdsa.PublicKey:
@@ -213,8 +196,7 @@ func checkCSRKey(csr *x509.CertificateRequest) error {
 			return nil
 		}
 		return peerError(http.StatusBadRequest, "the CSR has an ECDSA key on curve %s; use "+
-			"P-256 with ecdsa-with-SHA256 as csrattrs announces, or P-384",
-			k.Curve.Params().Name)
+			"the key type that csrattrs announces, P-256 or P-384", k.Curve.Params().Name)
 	case *rsa.PublicKey:
 		if k.N.BitLen() >= minRSABits {
 			return nil
@@ -222,8 +204,9 @@ func checkCSRKey(csr *x509.CertificateRequest) error {
 		return peerError(http.StatusBadRequest, "the CSR has a %d-bit RSA key; use ECDSA "+
 			"P-256 or RSA of at least %d bits", k.N.BitLen(), minRSABits)
 	}
-	return peerError(http.StatusBadRequest, "the CSR has a %s key; use ECDSA P-256 as "+
-		"csrattrs announces", csr.PublicKeyAlgorithm)
+	return peerError(http.StatusBadRequest, "the CSR has a %s key; use the key type that "+
+		"csrattrs announces, ECDSA P-256 or P-384 or RSA of at least %d bits",
+		csr.PublicKeyAlgorithm, minRSABits)
 }
 
 // checkCSRSubject rejects subject attributes longer than maxSubjectValue
