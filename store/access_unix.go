@@ -2,7 +2,13 @@
 
 package store
 
-import "golang.org/x/sys/unix"
+import (
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // File access modes for canAccess.
 const (
@@ -16,4 +22,17 @@ const (
 // every check but EROFS.
 func canAccess(path string, mode uint32) error {
 	return unix.Faccessat(unix.AT_FDCWD, path, mode, unix.AT_EACCESS)
+}
+
+// otherOwner returns the owner of the file fi and this process's effective
+// user ID. It reports whether a file that this process creates would
+// belong to another user than fi, which is true unless the process runs
+// as that user or as root.
+func otherOwner(fi fs.FileInfo) (owner, self int, other bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	owner, self = int(st.Uid), os.Geteuid()
+	return owner, self, self != 0 && self != owner
 }

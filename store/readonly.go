@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // OpenReadOnly opens the registrar store at path for reading only, as the
@@ -27,6 +30,7 @@ import (
 //
 //	-wal file   -shm file                  directory  result
 //	missing     any                        any        immutable=1, no locks
+//	zero bytes  missing                    any        immutable=1, no locks
 //	readable    readable and writable      any        shared read, locks in -shm
 //	readable    read-only                  any        read without writing -shm
 //	readable    missing                    writable   shared read, SQLite creates -shm
@@ -34,9 +38,17 @@ import (
 //	readable    missing                    read-only  ErrWALInaccessible
 //	unreadable  any                        any        ErrWALInaccessible
 //
+// The row "-shm missing, directory writable" is ErrWALInaccessible too
+// when the store file belongs to another user and this process does not
+// run as root. The -shm file that SQLite leaves behind would belong to
+// this user, so the store's owner could no longer write the store. SQLite
+// gives a -shm file that root creates the owner of the store file.
+//
 // Without a -wal file no connection has the database open, so the main
 // file contains every committed transaction, and immutable=1 reads it
-// without creating files. A mode=ro connection without immutable=1 would
+// without creating files. A -wal file of zero bytes contains no
+// transaction, and without a -shm file no writer uses it, because every
+// writer of a WAL database maps the -shm file. A mode=ro connection without immutable=1 would
 // create a -wal and a -shm file and, because it is read-only, leave them
 // behind, owned by the reading user. With a read-only -shm file, SQLite
 // reads the wal-index of a running writer, or reads the -wal into private
@@ -46,17 +58,26 @@ import (
 // Without the checks, SQLite fails the ErrWALInaccessible rows with
 // "unable to open database file".
 //
+// OpenReadOnly resolves symbolic links in path first, because SQLite
+// keeps the -wal and -shm files next to the file that a link names. A
+// path that is not a regular file, or a file that SQLite cannot read as
+// a database, gets an error wrapping ErrNotDatabase.
+//
 // NOTE: an immutable read takes no lock. A writer that opens the store
 // and checkpoints while a listing runs can therefore make that listing
 // fail with a malformed-database error or miss rows. Running the listing
 // again reads a consistent store, through the writer's -wal and -shm
 // files if the writer is still open.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
-	immutable, err := checkReadAccess(path)
+	file, err := resolveStoreFile(path)
 	if err != nil {
 		return nil, err
 	}
-	dsn := fileURI(path) + "?mode=ro&_pragma=busy_timeout(5000)"
+	immutable, err := checkReadAccess(file)
+	if err != nil {
+		return nil, err
+	}
+	dsn := fileURI(file) + "?mode=ro&_pragma=busy_timeout(5000)"
 	if immutable {
 		dsn += "&immutable=1"
 	}
@@ -85,6 +106,11 @@ var ErrReadOnly = errors.New("the store is open read-only; open it with store.Op
 // committed rows in it cannot be read.
 var ErrWALInaccessible = errors.New("the store's write-ahead log cannot be read or shared")
 
+// ErrNotDatabase is wrapped by the error of OpenReadOnly when path is not
+// a regular file, or is one that SQLite cannot read as a database, such as
+// a truncated copy or a file of another format.
+var ErrNotDatabase = errors.New("not an intact SQLite database")
+
 // checkWritable returns an error wrapping ErrReadOnly for a read-only
 // Store. op names the write in the message.
 func (s *Store) checkWritable(op string) error {
@@ -108,7 +134,8 @@ func checkReadAccess(path string) (immutable bool, err error) {
 	}
 
 	wal, shm := path+"-wal", path+"-shm"
-	if _, err := os.Stat(wal); errors.Is(err, fs.ErrNotExist) {
+	walInfo, err := os.Stat(wal)
+	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}
 	if err := canAccess(wal, accessRead); err != nil {
@@ -130,13 +157,58 @@ func checkReadAccess(path string) (immutable bool, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("store: %w: %w; %s", ErrWALInaccessible, err, fix)
 	}
+	if walInfo != nil && walInfo.Size() == 0 {
+		return true, nil
+	}
 
 	dir := filepath.Dir(path)
 	if err := canAccess(dir, accessWrite); err != nil {
 		return false, fmt.Errorf("store: %w: %s exists but %s does not, and this user "+
 			"cannot create it in %s: %w; %s", ErrWALInaccessible, wal, shm, dir, err, fix)
 	}
-	return false, nil
+	return false, checkShmOwner(path, shm, fix)
+}
+
+// checkShmOwner returns an error wrapping ErrWALInaccessible when the -shm
+// file shm that SQLite is about to create would belong to another user
+// than the store file at path.
+func checkShmOwner(path, shm, fix string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("store: open %s read-only: %w", path, err)
+	}
+	owner, self, other := otherOwner(fi)
+	if !other {
+		return nil
+	}
+	return fmt.Errorf("store: %w: SQLite would create %s owned by this user (uid %d) and "+
+		"leave it behind, and the owner of %s (uid %d) could then no longer write the "+
+		"store; %s", ErrWALInaccessible, shm, self, path, owner, fix)
+}
+
+// resolveStoreFile returns path with its symbolic links resolved, or an
+// error wrapping ErrNotDatabase when path names no regular file. SQLite
+// would fail a directory with "disk I/O error", and it would block on a
+// named pipe until a writer opens the pipe.
+func resolveStoreFile(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("store: open %s read-only: %w", path, err)
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("store: %s is a directory, %w; pass the path of the "+
+			"store file in it, such as %s", path, ErrNotDatabase,
+			filepath.Join(path, "registrar.db"))
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("store: %s is not a regular file (mode %s), %w; pass the "+
+			"path of the registrar's registrar.db", path, fi.Mode(), ErrNotDatabase)
+	}
+	file, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("store: resolve %s: %w", path, err)
+	}
+	return file, nil
 }
 
 // SchemaVersionError is the error of OpenReadOnly for a store whose schema
@@ -154,21 +226,58 @@ func (e *SchemaVersionError) Error() string {
 		return fmt.Sprintf("store: %s has schema version %d, newer than version %d that "+
 			"this brski reads; run a newer brski", e.Path, e.Found, e.Expected)
 	}
+	if e.Found == 0 {
+		return fmt.Sprintf("store: %s is an empty database without the registrar's "+
+			"tables; pass the path of the registrar's registrar.db, or run the registrar "+
+			"or a write command such as \"brski devices add\" once with write access to "+
+			"create them", e.Path)
+	}
 	return fmt.Sprintf("store: %s has schema version %d, older than version %d that this "+
 		"brski reads; run the registrar or a write command such as \"brski devices add\" "+
 		"once with write access to migrate it", e.Path, e.Found, e.Expected)
 }
 
 // checkSchemaVersion returns an error when the database db at path does
-// not have schema version expected: a *SchemaVersionError, or one
-// wrapping ErrForeignSchema for an unversioned database with tables.
+// not have schema version expected. The error is a *SchemaVersionError,
+// or it wraps ErrForeignSchema for an unversioned database with tables,
+// ErrNotRegistrarStore for a versioned one without the registrar's
+// tables, or ErrNotDatabase for a file that SQLite cannot read.
 func checkSchemaVersion(ctx context.Context, db *sql.DB, path string, expected int) error {
 	version, err := readSchemaVersion(ctx, db)
+	if isNotDatabase(err) {
+		return fmt.Errorf("store: %s: %w: %w; restore the registrar's store from a "+
+			"backup, or pass the path of an intact registrar.db", path, ErrNotDatabase, err)
+	}
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", path, err)
 	}
-	if version != expected {
-		return &SchemaVersionError{Path: path, Found: version, Expected: expected}
+	if version == expected {
+		return nil
 	}
-	return nil
+	if version > 0 {
+		// Another program's versioned database, such as the MASA's, has a
+		// schema version too, but none of the registrar's tables.
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master "+
+			"WHERE type = 'table' AND name = 'expected_devices'").Scan(&n)
+		if err != nil {
+			return fmt.Errorf("store: %s: list tables: %w", path, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("store: %s: %w: it has schema version %d but no table "+
+				"expected_devices", path, ErrNotRegistrarStore, version)
+		}
+	}
+	return &SchemaVersionError{Path: path, Found: version, Expected: expected}
+}
+
+// isNotDatabase reports whether err is SQLite's error for a file that is
+// not a database (SQLITE_NOTADB) or a damaged one (SQLITE_CORRUPT).
+func isNotDatabase(err error) bool {
+	var sqliteErr *sqlite.Error
+	if !errors.As(err, &sqliteErr) {
+		return false
+	}
+	code := sqliteErr.Code() & 0xff // the primary result code
+	return code == sqlite3.SQLITE_NOTADB || code == sqlite3.SQLITE_CORRUPT
 }
