@@ -14,8 +14,9 @@ import (
 // one interface when Discovery.MaxAuthenticators is zero.
 const DefaultMaxAuthenticators = 4
 
-// ErrNoRegistrar means that every discovery attempt failed. The error that
-// Discover returns joins it with the error of each attempt.
+// ErrNoRegistrar means that every discovery attempt failed before a
+// registrar responded. The error that Discover returns joins it with the
+// error of each attempt.
 var ErrNoRegistrar = errors.New("pledge: no registrar reached by any discovery method")
 
 // Discovery is the search order of a pledge for its registrar, after
@@ -87,10 +88,12 @@ func (a Attempt) String() string {
 
 // Discover runs bootstrapping attempts in the order of d until one
 // succeeds, and returns its result and the attempt. Each attempt sends a
-// voucher request with a fresh nonce. When all fail, the error wraps
-// ErrNoRegistrar and the error of every attempt.
+// voucher request with a fresh nonce. When all fail, the error wraps the
+// error of every attempt. It starts with the first response of a registrar
+// that returned an error status, a *StatusError, or else with
+// ErrNoRegistrar.
 func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, error) {
-	errs := []error{ErrNoRegistrar}
+	var errs []error
 	record := func(a Attempt) {
 		errs = append(errs, fmt.Errorf("%v: %w", a, a.Err))
 		if d.Trace != nil {
@@ -103,7 +106,7 @@ func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, e
 			return res, a, nil
 		}
 		if ctx.Err() != nil {
-			return nil, Attempt{}, errors.Join(append(errs, ctx.Err())...)
+			return nil, Attempt{}, joinAttempts(append(errs, ctx.Err()))
 		}
 	}
 	urls := slices.Concat(d.lookupRegistrars(ctx, record), d.RegistrarURLs)
@@ -118,7 +121,22 @@ func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, e
 			break
 		}
 	}
-	return nil, Attempt{}, errors.Join(errs...)
+	return nil, Attempt{}, joinAttempts(errs)
+}
+
+// joinAttempts returns the error of a failed Discover from the errors of
+// its attempts. An attempt whose registrar returned an error status comes
+// first, because that registrar was reached and its message names the
+// cause, such as a policy that rejects the device.
+func joinAttempts(errs []error) error {
+	for i, err := range errs {
+		var se *StatusError
+		if errors.As(err, &se) {
+			rest := slices.Delete(slices.Clone(errs), i, i+1)
+			return errors.Join(append([]error{err}, rest...)...)
+		}
+	}
+	return errors.Join(append([]error{ErrNoRegistrar}, errs...)...)
 }
 
 // discoverOn tries each authenticator on one interface until an attempt

@@ -9,7 +9,7 @@ import (
 	"github.com/brski-eap/brski/radius"
 )
 
-// TestBootstrapEAPNoReply checks that a RADIUS server that never answers,
+// TestBootstrapEAPNoReply checks that a RADIUS server that never replies,
 // as one with another shared secret does (RFC 3579, Section 3.2), ends the
 // bootstrap with radius.ErrTimeout rather than an EAP parse error.
 func TestBootstrapEAPNoReply(t *testing.T) {
