@@ -68,6 +68,7 @@ type env struct {
 	ca      *registrar.DomainCA
 	st      *registrar.SQLStore
 	radius  *radius.Server
+	keys    envKeys
 	server  *eapserver.Server
 	addr    string
 
@@ -94,10 +95,19 @@ func newEnvWith(t testing.TB, configure func(*registrar.Options)) *env {
 func newEnvServer(t testing.TB, configure func(*registrar.Options),
 	configureServer func(*eapserver.Config)) *env {
 	t.Helper()
-	e := &env{t: t}
+	return newEnvKeys(t, envKeys{}, configure, configureServer)
+}
+
+// newEnvKeys is newEnvServer with the private keys of the env's
+// certificates.
+func newEnvKeys(t testing.TB, keys envKeys, configure func(*registrar.Options),
+	configureServer func(*eapserver.Config)) *env {
+	t.Helper()
+	e := &env{t: t, keys: keys}
 	dir := t.TempDir()
 	ts := startMASA(t, dir, e)
 	now := time.Now()
+	keys.writeDomain(t, dir+"/domain", now)
 	ca, err := registrar.GenerateDomainCA(dir+"/domain", now)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +171,7 @@ func startMASA(t testing.TB, dir string, e *env) *httptest.Server {
 	ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	f, err := masa.InitFactory(dir+"/factory", "acme", ts.URL)
+	f, err := masa.InitFactoryWithKeys(dir+"/factory", "acme", ts.URL, e.keys.factory())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +240,7 @@ func (e *env) nas(mac string) *pledge.NAS {
 
 // mint issues an IDevID and returns the pledge for it.
 func (e *env) mint(serial string) *pledge.Pledge {
-	dev, err := e.factory.Mint(serial, "router")
+	dev, err := e.factory.MintWithKey(serial, "router", e.keys.idevid)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -26,6 +26,18 @@ type EAPConfig struct {
 	// FragmentSize is the TLS data per EAP Response. Default
 	// eapest.DefaultFragmentSize.
 	FragmentSize int
+	// TLSVersion, when not zero, is the only TLS version that the peer
+	// offers, such as tls.VersionTLS12 for a supplicant without TLS 1.3.
+	// Zero offers TLS 1.2 and TLS 1.3.
+	TLSVersion uint16
+}
+
+// applyVersion limits tc to c.TLSVersion when it is set.
+func (c EAPConfig) applyVersion(tc *tls.Config) *tls.Config {
+	if c.TLSVersion != 0 {
+		tc.MinVersion, tc.MaxVersion = c.TLSVersion, c.TLSVersion
+	}
+	return tc
 }
 
 func (c EAPConfig) identity(cert tls.Certificate) string {
@@ -52,7 +64,8 @@ func (p *Pledge) BootstrapEAP(ctx context.Context, tr eapest.Transport,
 	cfg EAPConfig) (*Result, eap.PeerResult, error) {
 	tun, err := eapest.Dial(ctx, tr, eapest.PeerConfig{
 		Identity: cfg.identity(p.IDevID), Type: cfg.Type,
-		TLS: eapest.ProvisionalTLSConfig(p.IDevID), FragmentSize: cfg.FragmentSize,
+		TLS:          cfg.applyVersion(eapest.ProvisionalTLSConfig(p.IDevID)),
+		FragmentSize: cfg.FragmentSize,
 	})
 	if err != nil {
 		return nil, eap.PeerResult{}, fmt.Errorf("pledge: open EAP-EST tunnel: %w", err)
@@ -97,7 +110,7 @@ func AuthenticateTLS(ctx context.Context, tr eapest.Transport, ldevid tls.Certif
 			return VerifyServer(cs, roots)
 		},
 	}
-	peer, err := eapest.NewTLSPeer(ctx, eapest.TLSPeerConfig{TLS: base,
+	peer, err := eapest.NewTLSPeer(ctx, eapest.TLSPeerConfig{TLS: cfg.applyVersion(base),
 		FragmentSize: cfg.FragmentSize})
 	if err != nil {
 		return eap.PeerResult{}, fmt.Errorf("pledge: %w", err)
