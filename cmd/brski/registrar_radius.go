@@ -106,10 +106,7 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 	}
 	rl := &radiusListener{addr: conn.LocalAddr(), served: make(chan error, 1), logger: log,
 		srv: &radius.Server{Clients: clients, Handler: handler, Workers: radiusWorkers,
-			OnDrop: func(reason radius.DropReason, addr net.Addr, err error) {
-				log.Debug("datagram dropped", "reason", reason.String(), "from",
-					addrString(addr), "error", err)
-			}}}
+			DropHookRate: radiusDropHookRate, OnDrop: dropLogger(log, clients)}}
 	names := make([]string, 0, len(clients.Clients()))
 	for _, c := range clients.Clients() {
 		names = append(names, c.String())
@@ -143,6 +140,55 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 // while it asks a MASA, so the pool is larger than the CPU count that the
 // radius package's default follows.
 const radiusWorkers = 64
+
+// radiusDropHookRate bounds the OnDrop calls per second and drop reason. It
+// is well above the radius package's default, so that the counts of drops
+// held back between two log lines are close to the real ones, while
+// dropLogger still writes one line per source and reason a minute.
+const radiusDropHookRate = 1000
+
+// dropLogger returns the OnDrop hook of the RADIUS server. Drops that point
+// at a misconfiguration or an overload get a WARN line, at most one per
+// source address and reason in radius.DefaultDropLogInterval, naming the
+// client block that matched and the fix. Routine drops, and the repeats
+// that the limit holds back, are logged at DEBUG. The wire stays silent
+// either way (RFC 3579, Section 3.2).
+func dropLogger(log hclog.Logger, clients *radius.ClientTable) func(radius.DropReason,
+	net.Addr, error) {
+	limit := &radius.DropLog{}
+	return func(reason radius.DropReason, addr net.Addr, err error) {
+		msg := "datagram dropped: " + reason.Description()
+		var report radius.DropReport
+		ok := false
+		if !reason.Routine() {
+			report, ok = limit.Record(reason, addr, err)
+		}
+		if !ok {
+			log.Debug(msg, withError([]any{"reason", reason.String(), "from",
+				addrString(addr)}, err)...)
+			return
+		}
+		fields := []any{"reason", reason.String(), "from", addrString(addr)}
+		client := ""
+		if nas, found := clients.Lookup(report.Source); found {
+			client = nas.Name
+			fields = append(fields, "client", client)
+		}
+		fields = append(fields, "fix", reason.Fix(client, report.Source))
+		if report.Suppressed > 0 {
+			fields = append(fields, "suppressed_since_last", report.Suppressed)
+		}
+		log.Warn(msg, withError(fields, err)...)
+	}
+}
+
+// withError appends the error field to fields when err is not nil.
+func withError(fields []any, err error) []any {
+	if err == nil {
+		return fields
+	}
+	return append(fields, "error", err)
+}
 
 // newRADIUSHandler decodes the radius block and creates the EAP server
 // that logs one line per conversation to log.
