@@ -53,6 +53,24 @@ type Config struct {
 	MaxBackoff time.Duration
 	// MaxResponseBytes caps the size of a response body, default 1 MiB.
 	MaxResponseBytes int64
+	// OnRetry, when set, is called before each wait for a retry, so that
+	// the caller can log why the MASA request is not done yet. It must not
+	// block.
+	OnRetry func(Retry)
+}
+
+// Retry describes a failed attempt that the client retries after Delay.
+type Retry struct {
+	// URL is the request URL.
+	URL string
+	// Attempt is the number of the failed attempt, starting at 1, and
+	// MaxAttempts the number of attempts allowed.
+	Attempt, MaxAttempts int
+	// Delay is the wait before the next attempt.
+	Delay time.Duration
+	// Err is the failure: a *StatusError for a 5xx response, which
+	// carries the Retry-After delay, or a transport error.
+	Err error
 }
 
 // Client talks to MASAs. It is safe for concurrent use.

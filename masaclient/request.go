@@ -130,6 +130,10 @@ func (c *Client) do(ctx context.Context, method, target, accept, contentType str
 			return nil, nil, lastErr
 		}
 		delay = min(max(delay, c.cfg.Backoff<<(attempt-1)), c.cfg.MaxBackoff)
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(Retry{URL: target, Attempt: attempt, MaxAttempts: c.cfg.MaxAttempts,
+				Delay: delay, Err: lastErr})
+		}
 		if err := sleep(ctx, delay); err != nil {
 			return nil, nil, fmt.Errorf("masaclient: %s: gave up waiting to retry: %w (last: %w)",
 				target, err, lastErr)

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/brski-eap/brski/internal/hclcheck"
+	"github.com/brski-eap/brski/masaclient"
 	"github.com/brski-eap/brski/policies"
 )
 
@@ -67,10 +68,16 @@ type Config struct {
 	LDevIDValidityRange hcl.Range `hcl:"ldevid_validity,attr_range"`
 	PolicyFilesRange    hcl.Range `hcl:"policy_files,attr_range"`
 
+	// The fields below have no hcl tag, so that gohcl leaves them alone.
+	// A tag of "-" would declare an attribute named "-".
+
 	// Filename is the path of the file that LoadConfig read.
-	Filename string `hcl:"-"`
+	Filename string
 	// Policy is the decoded policy, from the blocks or PolicyFiles.
-	Policy *policies.Policy `hcl:"-"`
+	Policy *policies.Policy
+	// OnMASARetry, when set before Options, is the MASA client's OnRetry
+	// hook, for logging why a voucher exchange is still waiting.
+	OnMASARetry func(masaclient.Retry)
 }
 
 // KeyPairConfig names a PEM certificate file and its PEM private key file.

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/masaclient"
 	"github.com/brski-eap/brski/registrar"
 )
 
@@ -79,6 +80,7 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	cfg.OnMASARetry = func(r masaclient.Retry) { logMASARetry(logger, r) }
 	st, err := registrar.OpenStore(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -152,6 +154,15 @@ func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.O
 	}
 	return serveUntilDone(ctx, logger, registrarShutdownTimeout,
 		func() error { return srv.ServeTLS(l, "", "") }, srv.Shutdown)
+}
+
+// logMASARetry writes one line per failed MASA attempt that the client
+// retries, so that a voucher that stays pending has its cause in the log,
+// such as a 503 with Retry-After from the MASA's rate limit.
+func logMASARetry(logger hclog.Logger, r masaclient.Retry) {
+	logger.Warn("MASA request failed; retrying", "url", r.URL,
+		"attempt", fmt.Sprintf("%d of %d", r.Attempt, r.MaxAttempts), "retry_in", r.Delay,
+		"error", r.Err)
 }
 
 // logRegistrarRequest writes one line per request, at a level set by the
