@@ -3,9 +3,11 @@ package pledge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,6 +47,16 @@ const (
 	defaultRetryAfter = 5 * time.Second
 )
 
+// Waits before a request is sent again after a failed connection. The
+// first request of an exchange waits firstReconnectWait, as after a 202
+// without Retry-After. Later ones wait the Retry-After of the last 202 but
+// at least minReconnectWait, so a Retry-After of 0 cannot make the pledge
+// dial in a busy loop. Tests set both to zero.
+var (
+	firstReconnectWait = defaultRetryAfter
+	minReconnectWait   = time.Second
+)
+
 // exchange is one HTTP request to the registrar and what the pledge expects
 // of the response.
 type exchange struct {
@@ -70,9 +82,9 @@ type response struct {
 // send performs x on s and repeats the same request while the registrar
 // responds 202 Accepted, waiting for Retry-After each time (RFC 8995,
 // Section 5.6 and RFC 7030, Section 4.2.3). A status outside x.want returns
-// a *StatusError.
+// a *StatusError. A refused connection is retried as reconnect describes.
 func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, error) {
-	resp, err := roundTrip(ctx, s, x)
+	resp, err := p.reconnect(ctx, s, x, firstReconnectWait)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +106,32 @@ func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
 			return nil, fmt.Errorf("pledge: %s: waiting to retry: %w", x.path, err)
 		}
 		var err error
-		if resp, err = roundTrip(ctx, s, x); err != nil {
+		if resp, err = p.reconnect(ctx, s, x, wait); err != nil {
 			return nil, err
 		}
 	}
 	return resp, checkStatus(x, resp)
+}
+
+// reconnect sends x and, while the connection to the registrar cannot be
+// opened, sends it again after wait, at least minReconnectWait, until ctx
+// ends. A registrar that restarts between 202 responses is thus waited for
+// within the caller's deadline. Only failed dials are retried, because the
+// registrar never saw the request then, and status reports never are.
+func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
+	wait time.Duration) (*response, error) {
+	wait = max(wait, minReconnectWait)
+	for {
+		resp, err := roundTrip(ctx, s, x)
+		var opErr *net.OpError
+		if err == nil || x.telemetry || !errors.As(err, &opErr) || opErr.Op != "dial" {
+			return resp, err
+		}
+		p.trace(Event{Kind: EventConnectRetry, Path: x.path, Wait: wait, Err: err})
+		if serr := sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%w; stopped waiting for the registrar: %w", err, serr)
+		}
+	}
 }
 
 func checkStatus(x exchange, resp *response) error {

@@ -84,6 +84,10 @@ const (
 	// EventTelemetryFailed: the status report to Path failed with Err.
 	// RFC 8995, Section 5.7 lets a pledge ignore this.
 	EventTelemetryFailed
+	// EventConnectRetry: the connection for the request to Path failed
+	// with Err, and the pledge waits Wait before it sends the request
+	// again.
+	EventConnectRetry
 )
 
 // Event is one progress report of an attempt. Kind selects which fields are

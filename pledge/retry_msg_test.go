@@ -1,0 +1,114 @@
+package pledge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// scriptedTransport responds to each request with the next step of a script:
+// a status code, or a dial error when the code is 0.
+type scriptedTransport struct {
+	mu    sync.Mutex
+	steps []int
+	sent  int
+}
+
+var errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+func (st *scriptedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sent >= len(st.steps) {
+		return nil, errors.New("scriptedTransport: script exhausted")
+	}
+	code := st.steps[st.sent]
+	st.sent++
+	if code == 0 {
+		return nil, errRefused
+	}
+	h := http.Header{}
+	if code == http.StatusAccepted {
+		h.Set("Retry-After", "0")
+	}
+	return &http.Response{StatusCode: code, Header: h, Request: req,
+		Body: io.NopCloser(strings.NewReader(""))}, nil
+}
+
+func TestSendRetriesRefusedConnection(t *testing.T) {
+	noReconnectWait(t)
+	tests := []struct {
+		name      string
+		steps     []int
+		telemetry bool
+		wantErr   error
+		wantKinds []EventKind
+		wantSent  int
+	}{
+		{"202 then refused then 200", []int{202, 0, 0, 200}, false, nil,
+			[]EventKind{EventRetry, EventConnectRetry, EventConnectRetry}, 4},
+		{"refused then 200", []int{0, 200}, false, nil,
+			[]EventKind{EventConnectRetry}, 2},
+		{"refused telemetry", []int{0, 200}, true, syscall.ECONNREFUSED, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &scriptedTransport{steps: tt.steps}
+			s := Session{HTTP: &http.Client{Transport: st}, BaseURL: "https://registrar.test"}
+			var kinds []EventKind
+			p := &Pledge{Trace: func(e Event) { kinds = append(kinds, e.Kind) }}
+			x := exchange{method: http.MethodGet, path: pathCACerts, want: []int{200},
+				telemetry: tt.telemetry}
+			_, err := p.send(t.Context(), s, x)
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("send error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantKinds, kinds); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if st.sent != tt.wantSent {
+				t.Errorf("requests sent = %d, want %d", st.sent, tt.wantSent)
+			}
+		})
+	}
+}
+
+// TestSendRefusedUntilContextEnds checks that a registrar that stays down
+// ends the retries when the context ends, with both errors wrapped.
+func TestSendRefusedUntilContextEnds(t *testing.T) {
+	noReconnectWait(t)
+	steps := make([]int, 3)
+	st := &scriptedTransport{steps: steps}
+	s := Session{HTTP: &http.Client{Transport: st}, BaseURL: "https://registrar.test"}
+	ctx, cancel := context.WithCancel(t.Context())
+	retries := 0
+	p := &Pledge{Trace: func(e Event) {
+		if retries++; retries == len(steps) {
+			cancel()
+		}
+	}}
+	_, err := p.send(ctx, s, exchange{method: http.MethodGet, path: pathCACerts,
+		want: []int{200}})
+	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, context.Canceled) {
+		t.Errorf("send error = %v, want ECONNREFUSED and context.Canceled", err)
+	}
+	if st.sent != len(steps) {
+		t.Errorf("requests sent = %d, want %d", st.sent, len(steps))
+	}
+}
+
+// noReconnectWait makes the retries after a failed connection wait 0 for
+// the rest of the test.
+func noReconnectWait(t *testing.T) {
+	first, least := firstReconnectWait, minReconnectWait
+	firstReconnectWait, minReconnectWait = 0, 0
+	t.Cleanup(func() { firstReconnectWait, minReconnectWait = first, least })
+}
