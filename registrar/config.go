@@ -184,17 +184,36 @@ func ParseConfig(path string, src []byte) (*Config, error) {
 	if diags := gohcl.DecodeBody(f.Body, nil, cfg); diags.HasErrors() {
 		// The attributes that failed keep their zero value, which Validate
 		// accepts, so the other problems are reported as well.
+		diags = hclcheck.SuggestTopLevel(f, diags, topLevelNames())
 		return nil, &ConfigError{Diagnostics: append(diags, cfg.Validate()...)}
 	}
 	cfg.Filename = path
 	cfg.resolvePaths(filepath.Dir(path))
 	if err := cfg.loadPolicy(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.Diagnostics = hclcheck.SuggestTopLevel(f, ce.Diagnostics, topLevelNames())
+		}
 		return nil, err
 	}
 	if diags := cfg.Validate(); diags.HasErrors() {
 		return nil, &ConfigError{Diagnostics: diags}
 	}
 	return cfg, nil
+}
+
+// topLevelNames returns the names of the blocks and arguments that a
+// registrar file may have at its top level, the policy blocks included.
+func topLevelNames() []string {
+	schema, _ := gohcl.ImpliedBodySchema(&Config{})
+	var names []string
+	for _, a := range schema.Attributes {
+		names = append(names, a.Name)
+	}
+	for _, b := range append(schema.Blocks, policies.BodySchema.Blocks...) {
+		names = append(names, b.Type)
+	}
+	return names
 }
 
 func (c *Config) resolvePaths(dir string) {

@@ -5,7 +5,8 @@
 // a Go stack overflow, which no caller can recover from. Every loader of HCL
 // or HCL JSON files in this module reads its files through this package,
 // which rejects a file that is larger than MaxSize or that nests deeper than
-// MaxDepth with one error that names the file and line.
+// MaxDepth with one error that names the file and line. SuggestTopLevel
+// completes the decoders' diagnostics with the name that a typo meant.
 package hclcheck
 
 import (
