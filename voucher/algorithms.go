@@ -2,6 +2,7 @@ package voucher
 
 import (
 	"crypto"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -30,6 +31,21 @@ var (
 
 	oidEd25519 = asn1.ObjectIdentifier{1, 3, 101, 112}
 )
+
+// MinRSABits is the smallest RSA key that Sign signs with and that Verify
+// accepts from a signer.
+const MinRSABits = 2048
+
+// checkRSASize returns an error wrapping ErrUnsupportedAlgorithm for an RSA
+// key shorter than MinRSABits. role names the key in the error.
+func checkRSASize(pub crypto.PublicKey, role string) error {
+	k, ok := pub.(*rsa.PublicKey)
+	if !ok || k.N.BitLen() >= MinRSABits {
+		return nil
+	}
+	return fmt.Errorf("%w: %s has a %d-bit RSA key; use RSA of at least %d bits or "+
+		"ECDSA P-256", ErrUnsupportedAlgorithm, role, k.N.BitLen(), MinRSABits)
+}
 
 var digestOIDs = []struct {
 	oid  asn1.ObjectIdentifier

@@ -39,7 +39,8 @@ type SignOptions struct {
 // Sign wraps content in CMS SignedData (eContentType id-ct-animaJSONVoucher), DER.
 // The SignerInfo carries the content-type, message-digest and signingTime
 // attributes (RFC 8366, Section 5.4; RFC 5652, Section 11). The key must be
-// ECDSA (P-256, P-384 or P-521) or RSA and match signer's public key.
+// ECDSA (P-256, P-384 or P-521) or RSA of at least MinRSABits and match
+// signer's public key.
 func Sign(content []byte, signer *x509.Certificate, key crypto.Signer,
 	opts *SignOptions) ([]byte, error) {
 	if opts == nil {
@@ -52,6 +53,9 @@ func Sign(content []byte, signer *x509.Certificate, key crypto.Signer,
 	if !ok || !pub.Equal(signer.PublicKey) {
 		return nil, fmt.Errorf("voucher: key does not match the public key of signer %q",
 			signer.Subject)
+	}
+	if err := checkRSASize(key.Public(), fmt.Sprintf("signer %q", signer.Subject)); err != nil {
+		return nil, err
 	}
 	hash, sigAlg, err := signingAlgorithms(key.Public(), opts.Hash)
 	if err != nil {

@@ -26,7 +26,7 @@ var (
 	ErrChain = errors.New("voucher: signer certificate not trusted")
 	// ErrUnsupportedAlgorithm means the digest or signature algorithm is
 	// not one of SHA-256, SHA-384 or SHA-512 with ECDSA, RSA PKCS #1 v1.5 or
-	// Ed25519.
+	// Ed25519, or that the signer has an RSA key shorter than MinRSABits.
 	ErrUnsupportedAlgorithm = errors.New("voucher: unsupported algorithm")
 )
 
@@ -184,6 +184,9 @@ func (s *SignedObject) checkSignature(cert *x509.Certificate) error {
 	si := s.signer
 	alg, err := signatureAlgorithm(si.DigestAlgorithm.Algorithm, si.SignatureAlgorithm.Algorithm)
 	if err != nil {
+		return err
+	}
+	if err := checkRSASize(cert.PublicKey, fmt.Sprintf("signer %q", cert.Subject)); err != nil {
 		return err
 	}
 	signed := s.Content
