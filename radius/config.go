@@ -159,24 +159,34 @@ func (c ClientConfig) nas(dir string) (NAS, error) {
 		return NAS{}, err
 	}
 	prefix, _ := parseClientAddress(c.Address)
-	secret := []byte(c.Secret)
-	if c.SecretFile != "" {
-		path := c.SecretFile
-		if !filepath.IsAbs(path) && dir != "" {
-			path = filepath.Join(dir, path)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return NAS{}, &ConfigError{Client: c.Name, Field: "secret_file",
-				Range: c.DefRange, Err: err}
-		}
-		b = bytes.TrimSuffix(b, []byte("\n"))
-		secret = bytes.TrimSuffix(b, []byte("\r"))
-		if len(secret) == 0 {
-			return NAS{}, &ConfigError{Client: c.Name, Field: "secret_file", Range: c.DefRange,
-				Err: fmt.Errorf("%s is empty, write the secret into it", path)}
-		}
+	secret, _, err := c.readSecret(dir)
+	if err != nil {
+		return NAS{}, err
 	}
 	return NAS{Name: c.Name, Prefix: prefix, Secret: secret, Legacy: c.Legacy,
 		TunnelTag: byte(c.TunnelTag)}, nil
+}
+
+// readSecret returns the shared secret of a valid block and the path of
+// its secret file, which is empty for an inline secret.
+func (c ClientConfig) readSecret(dir string) (secret []byte, path string, err error) {
+	if c.SecretFile == "" {
+		return []byte(c.Secret), "", nil
+	}
+	path = c.SecretFile
+	if !filepath.IsAbs(path) && dir != "" {
+		path = filepath.Join(dir, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", &ConfigError{Client: c.Name, Field: "secret_file",
+			Range: c.DefRange, Err: err}
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	secret = bytes.TrimSuffix(b, []byte("\r"))
+	if len(secret) == 0 {
+		return nil, "", &ConfigError{Client: c.Name, Field: "secret_file", Range: c.DefRange,
+			Err: fmt.Errorf("%s is empty, write the secret into it", path)}
+	}
+	return secret, path, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -18,22 +19,42 @@ import (
 	"github.com/brski-eap/brski/authenticator"
 	"github.com/brski-eap/brski/authenticator/pae"
 	"github.com/brski-eap/brski/internal/hclcheck"
+	"github.com/brski-eap/brski/radius"
 )
 
 func init() {
 	registerConfigKind(configKind{
 		Name:    "authenticator",
 		Markers: []string{"interface", "nas_identifier", "nas_ip", "unauthenticated_bridge"},
-		Check: func(path string, file *hcl.File) hcl.Diagnostics {
-			_, diags := authenticator.DecodeConfig(file.Body)
-			return diags
-		},
+		Check:   checkAuthenticatorConfig,
 	})
 	register(command{
 		Name:    "authenticator",
 		Summary: "run the 802.1X authenticator on bridge ports, relaying EAPOL to RADIUS",
 		Run:     runAuthenticator,
 	})
+}
+
+// checkAuthenticatorConfig decodes an authenticator file and warns about
+// weak shared secrets of the server blocks whose secret files it can read.
+func checkAuthenticatorConfig(path string, file *hcl.File) hcl.Diagnostics {
+	cfg, diags := authenticator.DecodeConfig(file.Body)
+	if diags.HasErrors() {
+		return diags
+	}
+	dir := filepath.Dir(path)
+	setup, err := authenticator.NewSetup(cfg, dir)
+	if err != nil {
+		// NOTE: an unreadable secret file is reported by "brski authenticator" at
+		// start, as before, and not here.
+		return diags
+	}
+	defer setup.Client.Close()
+	for _, w := range serverSecretWarnings(cfg, setup, dir) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning,
+			Summary: w.Error()})
+	}
+	return diags
 }
 
 func runAuthenticator(args []string, stdout, stderr io.Writer) error {
@@ -50,9 +71,12 @@ func runAuthenticator(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	setup, err := loadAuthenticatorConfig(*configFile)
+	setup, warnings, err := loadAuthenticatorConfig(*configFile)
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		logger.Warn(w.Error())
 	}
 	defer setup.Client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -70,17 +94,44 @@ func runAuthenticator(args []string, stdout, stderr io.Writer) error {
 }
 
 // loadAuthenticatorConfig parses and validates the file and reads the
-// secret files, which are relative to the file's directory.
-func loadAuthenticatorConfig(path string) (*authenticator.Setup, error) {
+// secret files, which are relative to the file's directory. It also returns
+// the weaknesses of the shared secrets, which do not stop the authenticator.
+func loadAuthenticatorConfig(path string) (*authenticator.Setup, []error, error) {
 	file, diags := hclcheck.ParseHCLFile(hclparse.NewParser(), path)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, nil, diags
 	}
 	cfg, diags := authenticator.DecodeConfig(file.Body)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, nil, diags
 	}
-	return authenticator.NewSetup(cfg, filepath.Dir(path))
+	dir := filepath.Dir(path)
+	setup, err := authenticator.NewSetup(cfg, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return setup, serverSecretWarnings(cfg, setup, dir), nil
+}
+
+// serverSecretWarnings checks the shared secret of each server block, which
+// setup has read, with the rules of the registrar's client blocks.
+func serverSecretWarnings(cfg *authenticator.Config, setup *authenticator.Setup,
+	dir string) []error {
+	var warnings []error
+	for i, s := range cfg.RADIUS.Servers {
+		if i >= len(setup.Client.Servers) {
+			break
+		}
+		path := s.SecretFile
+		if path != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		for _, w := range radius.CheckSecret(setup.Client.Servers[i].Secret, path) {
+			warnings = append(warnings, fmt.Errorf("authenticator: RADIUS server %q: %w",
+				s.Name, w))
+		}
+	}
+	return warnings
 }
 
 // authenticatorHooks logs one line per session outcome and rate-limits the

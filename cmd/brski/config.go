@@ -108,7 +108,8 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) error {
 }
 
 // checkConfigFile parses and checks one file, prints "PATH: ok" to stdout
-// or every problem to stderr, and reports whether the file is valid.
+// or every error to stderr, and reports whether the file is valid. Warnings
+// go to stderr too, marked "warning:", and leave the file valid.
 func checkConfigFile(path, kindName string, stdout, stderr io.Writer) bool {
 	parser := hclparse.NewParser()
 	var file *hcl.File
@@ -129,10 +130,16 @@ func checkConfigFile(path, kindName string, stdout, stderr io.Writer) bool {
 	}
 	valid := true
 	for _, d := range diags {
-		if d.Severity != hcl.DiagError {
+		switch d.Severity {
+		case hcl.DiagError:
+			valid = false
+		case hcl.DiagWarning:
+			warning := *d
+			warning.Summary = "warning: " + d.Summary
+			d = &warning
+		default:
 			continue
 		}
-		valid = false
 		if d.Subject == nil {
 			fmt.Fprintf(stderr, "%s: %s\n", path, policies.FormatDiagnostic(d))
 		} else {

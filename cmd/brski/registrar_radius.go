@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/brski-eap/brski/eapest"
 	"github.com/brski-eap/brski/eapserver"
+	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/radius"
 	"github.com/brski-eap/brski/registrar"
 )
@@ -40,11 +42,31 @@ func checkRADIUSBlock(cfg *registrar.Config) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	if _, err := fc.ClientTable(filepath.Dir(cfg.Filename)); err != nil {
+	dir := filepath.Dir(cfg.Filename)
+	if _, err := fc.ClientTable(dir); err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "radius: invalid client",
 			Detail: err.Error(), Subject: cfg.RADIUS.DefRange.Ptr()}}
 	}
-	return nil
+	return secretWarnings(fc, dir)
+}
+
+// secretWarnings returns the weak shared secrets of the client blocks as
+// warnings, which "brski config check" prints and "brski registrar" logs.
+// They do not stop the server, so deployments that worked keep working.
+func secretWarnings(fc *eapserver.FileConfig, dir string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, w := range radius.CheckClientSecrets(fc.Clients, dir) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "radius: weak shared secret",
+			Detail: w.Error()}
+		var ce *radius.ConfigError
+		if errors.As(w, &ce) {
+			d.Summary = fmt.Sprintf("radius: client %q: weak %s", ce.Client, ce.Field)
+			d.Detail = strings.TrimPrefix(ce.Err.Error(), "radius: ")
+			d.Subject = ce.Range.Ptr()
+		}
+		diags = append(diags, d)
+	}
+	return diags
 }
 
 // radiusServerConfig builds the eapserver configuration of a registrar.
@@ -95,6 +117,9 @@ func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 	clients, err := fc.ClientTable(filepath.Dir(cfg.Filename))
 	if err != nil {
 		return ctx, nil, err
+	}
+	for _, d := range secretWarnings(fc, filepath.Dir(cfg.Filename)) {
+		log.Warn(policies.FormatDiagnostic(d))
 	}
 	if listen == "" {
 		listen = fc.ListenAddr()
