@@ -110,6 +110,7 @@ func decodeBodies(bodies []hcl.Body, source string) (*Policy, hcl.Diagnostics) {
 		missing.Filename = source
 	}
 	diags := append(acc.diags, checkDefaults(acc.defaultRanges, missing)...)
+	diags = explainBareWords(diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}

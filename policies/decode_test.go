@@ -186,6 +186,10 @@ func TestDecodeErrors(t *testing.T) {
 			[]problem{{3, `rule "r": expected must be true or false, not string`}}},
 		{"variable", "rule \"r\" {\n  outcome = \"accept\"\n  model = var.x\n}" + def,
 			[]problem{{3, `Variables not allowed`}}},
+		{"unquoted word", "rule \"r\" {\n  outcome = accept\n}" + def,
+			[]problem{{2, `Unquoted word`}}},
+		{"misspelled true", "rule \"r\" {\n  outcome = \"accept\"\n  expected = ture\n}" +
+			def, []problem{{3, `Unquoted word`}}},
 		{"bad termination action", "rule \"r\" {\n  outcome = \"accept\"\n" +
 			"  session_timeout = 60\n  termination_action = \"reboot\"\n}" + def,
 			[]problem{{4, `rule "r": termination_action "reboot" is invalid; use ` +

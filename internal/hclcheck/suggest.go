@@ -36,21 +36,21 @@ func SuggestTopLevel(f *hcl.File, diags hcl.Diagnostics, names []string) hcl.Dia
 		if !ok {
 			continue
 		}
-		if s := closestName(name, names); s != "" {
+		if s := ClosestName(name, names); s != "" {
 			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" Did you mean %q?", s))
 		}
 	}
 	return diags
 }
 
-// closestName returns the name in names with the smallest edit distance
-// to name, when that distance is at most 2 and less than half of name's
+// ClosestName returns the name in names with the smallest edit distance
+// to name, when that distance is at most 2 and at most half of name's
 // length, and "" otherwise. An exact match is no suggestion.
-func closestName(name string, names []string) string {
+func ClosestName(name string, names []string) string {
 	best, bestDist := "", 3
 	for _, n := range names {
 		d := editDistance(name, n)
-		if d > 0 && d < bestDist && 2*d < len(name) {
+		if d > 0 && d < bestDist && 2*d <= len(name) {
 			best, bestDist = n, d
 		}
 	}

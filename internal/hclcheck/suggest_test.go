@@ -15,16 +15,17 @@ func TestClosestName(t *testing.T) {
 		{"lisen", "listen"},
 		{"defualt", "default"},
 		{"rul", "rule"},
-		{"listen", ""},   // an exact match needs no suggestion
-		{"zzz", ""},      // nothing is close
-		{"ab", ""},       // two edits would change all of it
+		{"listen", ""}, // an exact match needs no suggestion
+		{"zzz", ""},    // nothing is close
+		{"ab", ""},     // nothing is within two edits
+		{"lisetn", "listen"},
 		{"manufactuers", "manufacturer"},
 		{"", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := closestName(tt.name, names); got != tt.want {
-				t.Errorf("closestName(%q) = %q, want %q", tt.name, got, tt.want)
+			if got := ClosestName(tt.name, names); got != tt.want {
+				t.Errorf("ClosestName(%q) = %q, want %q", tt.name, got, tt.want)
 			}
 		})
 	}
@@ -39,7 +40,7 @@ func TestSuggestTopLevel(t *testing.T) {
 	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "rule"}}}
 	_, diags = f.Body.Content(schema)
 	nested := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
-		Detail: `An argument named "clinet" is not expected here.`,
+		Detail:  `An argument named "clinet" is not expected here.`,
 		Subject: &hcl.Range{Filename: "test.hcl", Start: hcl.Pos{Line: 2, Column: 3, Byte: 11}}}
 	diags = append(diags, nested)
 	diags = SuggestTopLevel(f, diags, []string{"radius", "listen", "client", "rule"})
