@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,17 +51,23 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 			"                  [--registrar-listen HOST:PORT] [--radius-listen HOST:PORT]")
 		fs.PrintDefaults()
 	}
-	dir, rest := splitPositional(args)
-	if err := fs.Parse(rest); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	if dir == "" && fs.NArg() == 1 {
-		dir = fs.Arg(0)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("brski init: %w", err)}
 	}
-	if dir == "" {
+	switch {
+	case len(positional) == 0:
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("brski init: missing DIR")}
+	case len(positional) > 1:
+		fs.Usage()
+		return &exitError{code: 2, err: fmt.Errorf("brski init: unexpected argument %q "+
+			"after DIR %q; give one DIR", positional[1], positional[0])}
 	}
+	dir := positional[0]
 	if *devices < 0 || *devices > 10000 {
 		return fmt.Errorf("--devices %d is out of range; use 0 to 10000", *devices)
 	}
@@ -74,15 +81,6 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	}
 	printNextSteps(stdout, lab)
 	return nil
-}
-
-// splitPositional takes the first argument that is not a flag, so that both
-// "init DIR --devices 2" and "init --devices 2 DIR" work.
-func splitPositional(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
-	}
-	return "", args
 }
 
 // lab describes the files that createLab wrote.
@@ -101,6 +99,9 @@ func createLab(dir string, devices int) (*lab, error) {
 // createLabAt creates a lab in dir whose configuration files and printed
 // commands name the listen addresses in addrs.
 func createLabAt(dir string, devices int, addrs labAddrs) (*lab, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory; choose a new directory", dir)
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("directory %s is not empty; choose a new directory", dir)
 	}
@@ -250,19 +251,21 @@ func registerLabDevices(path string, serials []string) error {
 }
 
 func printNextSteps(w io.Writer, l *lab) {
-	fmt.Fprintf(w, "created lab in %s with %d devices\n\n", l.Dir, len(l.Serials))
+	fmt.Fprintf(w, "created lab in %s with %d %s\n\n", l.Dir, len(l.Serials),
+		plural(len(l.Serials), "device"))
 	fmt.Fprintln(w, "next, in separate terminals:")
-	fmt.Fprintf(w, "  brski masa --config %s\n", filepath.Join(l.Dir, "masa.hcl"))
-	fmt.Fprintf(w, "  brski registrar --config %s\n", filepath.Join(l.Dir, "registrar.hcl"))
+	fmt.Fprintf(w, "  brski masa --config %s\n", quotedPath(l.Dir, "masa.hcl"))
+	fmt.Fprintf(w, "  brski registrar --config %s\n", quotedPath(l.Dir, "registrar.hcl"))
 	if len(l.Serials) > 0 {
 		fmt.Fprintln(w, "\na device bootstraps over HTTPS:")
-		printPledge(w, l, l.Serials[0], "--registrar https://"+dialAddr(l.Addrs.Registrar))
+		printPledge(w, l, l.Serials[0],
+			"--registrar "+shellQuote("https://"+dialAddr(l.Addrs.Registrar)))
 
 		// The MASA issues one voucher per device per rate_interval, so
 		// RADIUS gets another device when there is one.
 		serial := l.Serials[len(l.Serials)-1]
-		radius := "--radius " + dialAddr(l.Addrs.RADIUS) + " --secret-file " +
-			filepath.Join(l.Dir, "radius-secret")
+		radius := "--radius " + shellQuote(dialAddr(l.Addrs.RADIUS)) + " --secret-file " +
+			quotedPath(l.Dir, "radius-secret")
 		device := "another device"
 		if len(l.Serials) == 1 {
 			device = "or, instead, the same device"
@@ -271,10 +274,10 @@ func printNextSteps(w io.Writer, l *lab) {
 			"then authenticates with EAP-TLS and its LDevID:\n", device)
 		printPledge(w, l, serial, radius)
 		fmt.Fprintf(w, "  brski pledge %s --eap-tls \\\n      --out %s\n", radius,
-			filepath.Join(l.Dir, "pledges", serial))
+			quotedPath(l.Dir, "pledges", serial))
 	}
 	fmt.Fprintln(w, "\nthe expected-devices list, from any directory:")
-	fmt.Fprintf(w, "  brski devices list --data %s\n", filepath.Join(l.Dir, "data"))
+	fmt.Fprintf(w, "  brski devices list --data %s\n", quotedPath(l.Dir, "data"))
 }
 
 // printPledge prints the "brski pledge" command that bootstraps the device
@@ -282,8 +285,27 @@ func printNextSteps(w io.Writer, l *lab) {
 func printPledge(w io.Writer, l *lab, serial, transport string) {
 	dev := filepath.Join(l.Dir, "factory", "devices", serial)
 	fmt.Fprintf(w, "  brski pledge %s \\\n", transport)
-	fmt.Fprintf(w, "      --idevid %s \\\n", filepath.Join(dev, "idevid.pem"))
-	fmt.Fprintf(w, "      --key %s \\\n", filepath.Join(dev, "key.pem"))
-	fmt.Fprintf(w, "      --masa-trust %s --out %s\n", filepath.Join(l.Dir, "masa-trust.pem"),
-		filepath.Join(l.Dir, "pledges", serial))
+	fmt.Fprintf(w, "      --idevid %s \\\n", quotedPath(dev, "idevid.pem"))
+	fmt.Fprintf(w, "      --key %s \\\n", quotedPath(dev, "key.pem"))
+	fmt.Fprintf(w, "      --masa-trust %s --out %s\n", quotedPath(l.Dir, "masa-trust.pem"),
+		quotedPath(l.Dir, "pledges", serial))
+}
+
+// quotedPath joins elem with filepath.Join and quotes the result for a
+// POSIX shell.
+func quotedPath(elem ...string) string {
+	return shellQuote(filepath.Join(elem...))
+}
+
+// shellQuote returns word as one word of a POSIX shell command: unchanged
+// when it contains only characters that no shell treats specially, and in
+// single quotes otherwise. Brackets need the quotes too, because a shell
+// expands "[::1]:8443" to a file named "1:8443" when one exists, and zsh
+// fails the command when none does.
+func shellQuote(word string) string {
+	const plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
+	if word != "" && strings.Trim(word, plain) == "" {
+		return word
+	}
+	return "'" + strings.ReplaceAll(word, "'", `'\''`) + "'"
 }

@@ -35,6 +35,13 @@ func (e *listenError) Error() string {
 
 func (e *listenError) Unwrap() error { return e.Err }
 
+// Errors that a listenError wraps for common mistakes in a host.
+var (
+	errIPv6Brackets = errors.New("an IPv6 address in HOST:PORT needs brackets")
+	errIPv4Form     = errors.New("the host is not an IPv4 address in dotted-decimal form")
+	errNonASCIIHost = errors.New("the host name is not ASCII")
+)
+
 // parseLabAddrs validates the --*-listen values of "brski init" and returns
 // them in canonical form.
 func parseLabAddrs(masaListen, registrarListen, radiusListen string) (labAddrs, error) {
@@ -74,6 +81,10 @@ func parseListen(flagName, value, example string, checkHost func(string) error) 
 	}
 	host, portText, err := net.SplitHostPort(value)
 	if err != nil {
+		if i := strings.LastIndex(value, ":"); !strings.HasPrefix(value, "[") &&
+			strings.Count(value, ":") > 1 {
+			return "", fail("%w; write [%s]%s", errIPv6Brackets, value[:i], value[i:])
+		}
 		var addrErr *net.AddrError
 		if errors.As(err, &addrErr) {
 			err = errors.New(addrErr.Err)
@@ -103,7 +114,9 @@ func parseListen(flagName, value, example string, checkHost func(string) error) 
 }
 
 // canonicalHost returns an IP address in its standard text form, with an
-// IPv4-mapped IPv6 address as IPv4, and a DNS name unchanged.
+// IPv4-mapped IPv6 address as IPv4, and a DNS name in lower case without
+// a trailing dot. Go's resolver (Go 1.26) does not look up a name with a
+// trailing dot in /etc/hosts, so the servers would send "localhost." to DNS.
 func canonicalHost(host string) (string, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if ip.Zone() != "" {
@@ -112,11 +125,22 @@ func canonicalHost(host string) (string, error) {
 		}
 		return ip.Unmap().String(), nil
 	}
-	if !validHostName(host) {
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	labels := strings.Split(name, ".")
+	last := labels[len(labels)-1]
+	switch {
+	case strings.Trim(name, "0123456789abcdefx.") == "" &&
+		(strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x")):
+		return "", fmt.Errorf("host %q: %w; write an IPv4 address as four decimal "+
+			"numbers 0-255 without leading zeros, such as 127.0.0.1", host, errIPv4Form)
+	case strings.ContainsFunc(name, func(r rune) bool { return r >= 0x80 }):
+		return "", fmt.Errorf("host %q: %w; write an internationalized name as its "+
+			"A-label, which starts with xn--", host, errNonASCIIHost)
+	case !validHostName(name):
 		return "", fmt.Errorf("host %q is neither an IP address nor a DNS name; use an IP "+
 			"address such as 127.0.0.1, or a name such as localhost", host)
 	}
-	return host, nil
+	return name, nil
 }
 
 // validHostName reports whether name is a DNS host name of at most 253
@@ -125,7 +149,7 @@ func canonicalHost(host string) (string, error) {
 // all digits, so that a malformed IPv4 address such as 127.1 is no name.
 func validHostName(name string) bool {
 	const hostNameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
-	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
+	labels := strings.Split(name, ".")
 	for _, label := range labels {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") ||
 			strings.HasSuffix(label, "-") || strings.Trim(label, hostNameChars) != "" {

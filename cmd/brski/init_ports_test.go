@@ -103,7 +103,7 @@ func TestInitPortsInFiles(t *testing.T) {
 		{"registrar.hcl", registrarHCL, `listen = "[::1]:11812"`},
 		{"registrar.hcl", registrarHCL, `address     = "::1"`},
 		{"output", stdout, "--registrar https://127.0.0.1:18443 "},
-		{"output", stdout, "--radius [::1]:11812 "},
+		{"output", stdout, "--radius '[::1]:11812' "},
 	} {
 		if !strings.Contains(c.text, c.want) {
 			t.Errorf("%s lacks %q:\n%s", c.name, c.want, c.text)
@@ -303,7 +303,8 @@ func FuzzParseListen(f *testing.F) {
 }
 
 // printedPledges returns the arguments of each "brski pledge" command in
-// init's output, with the continuation lines joined.
+// init's output, with the continuation lines joined. It removes the single
+// quotes of a quoted word, so it needs paths without spaces.
 func printedPledges(stdout string) [][]string {
 	var cmds [][]string
 	var cur []string
@@ -313,6 +314,9 @@ func printedPledges(stdout string) [][]string {
 			continue
 		}
 		fields := strings.Fields(strings.TrimSuffix(line, `\`))
+		for i, field := range fields {
+			fields[i] = strings.Trim(field, "'") // as quoted by shellQuote
+		}
 		if cur == nil {
 			fields = fields[1:] // "brski"
 		}
