@@ -95,6 +95,8 @@ func TestBootstrapKeyTypes(t *testing.T) {
 			dev := e.bootstrapWithin(fmt.Sprintf("SN-K%02d-EAP", i),
 				fmt.Sprintf("02-00-00-00-30-%02x", i), maxKeyTypeRoundTrips)
 			checkEnrolled(t, e, kc, dev.res)
+			bootstrapEAPTLS12(t, e, kc, fmt.Sprintf("SN-K%02d-EAP12", i),
+				fmt.Sprintf("02-00-00-00-31-%02x", i))
 			for _, a := range eapTLSAttempts(dev.ldevid, kc.domain) {
 				pr, err := pledge.AuthenticateTLS(t.Context(), dev.nas, a.cert,
 					pool(dev.res.DomainCAs...), pledge.EAPConfig{TLSVersion: a.version})
@@ -109,6 +111,21 @@ func TestBootstrapKeyTypes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bootstrapEAPTLS12 bootstraps a new device over EAP-EST with a TLS 1.2
+// tunnel, in which the IDevID signs CertificateVerify and the registrar
+// certificate signs ServerKeyExchange.
+func bootstrapEAPTLS12(t *testing.T, e *env, kc keyCase, serial, mac string) {
+	t.Helper()
+	nas := e.nas(mac)
+	res, pr, err := e.mint(serial).BootstrapEAP(t.Context(), nas,
+		pledge.EAPConfig{TLSVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatalf("EAP-EST over TLS 1.2: %v (result %+v)", err, e.lastResult())
+	}
+	e.checkAccept(nas, pr.MSK)
+	checkEnrolled(t, e, kc, res)
 }
 
 // eapTLSAttempt is one EAP-TLS authentication with an LDevID.
