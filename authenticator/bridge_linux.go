@@ -57,7 +57,8 @@ func (rec *portRecord) conflicts(mac net.HardwareAddr, vlan string) bool {
 // NewPortControl opens netlink sockets in the network namespace ns, or in the
 // namespace of the calling thread when ns is netns.None(). The VLAN backend
 // decides where authorized ports go. A nil backend keeps every port in its
-// bridge and rejects VLAN assignments.
+// bridge and rejects VLAN assignments. A bridge that the backend names and
+// that is missing gives an error wrapping ErrMissingBridge.
 func NewPortControl(ns netns.NsHandle, vlans VLANBackend) (*PortControl, error) {
 	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -70,6 +71,11 @@ func NewPortControl(ns netns.NsHandle, vlans VLANBackend) (*PortControl, error) 
 	}
 	if vlans == nil {
 		vlans = noVLANs{}
+	}
+	if err := vlans.check(h); err != nil {
+		h.Close()
+		s.Close()
+		return nil, err
 	}
 	return &PortControl{
 		handle: h,

@@ -12,4 +12,9 @@ var (
 	ErrPortNotLocked = errors.New("authenticator: port is not locked")
 	ErrVLANConflict  = errors.New("authenticator: port already carries another VLAN")
 	ErrUnknownVLAN   = errors.New("authenticator: VLAN not configured")
+	// ErrMissingBridge reports a bridge of the VLAN backend that does not
+	// exist in the network namespace, or a link of that name that is no
+	// bridge. NewPortControl checks them, so that a missing bridge fails
+	// at start and not at the first session that needs it.
+	ErrMissingBridge = errors.New("authenticator: bridge not found")
 )

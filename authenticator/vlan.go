@@ -18,6 +18,10 @@ type VLANBackend interface {
 	// fdbVLAN returns the VLAN ID for the static FDB entries of MACs in
 	// vlan, or 0 when the bridge does not filter VLANs.
 	fdbVLAN(vlan string) (int, error)
+
+	// check returns an error wrapping ErrMissingBridge when a bridge that
+	// the backend names is missing.
+	check(h *netlink.Handle) error
 }
 
 var (

@@ -4,6 +4,7 @@ package authenticator
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/vishvananda/netlink"
 )
@@ -62,3 +63,45 @@ func (noVLANs) place(_ *netlink.Handle, _ netlink.Link, vlan string) (bool, erro
 	}
 	return false, nil
 }
+
+// check verifies that the unauthenticated bridge and the bridge of every
+// VLAN exist and are bridges.
+func (b BridgePerVLAN) check(h *netlink.Handle) error {
+	if b.Unauthenticated != "" {
+		if err := checkBridge(h, b.Unauthenticated, "the unauthenticated bridge"); err != nil {
+			return err
+		}
+	}
+	vlans := make([]string, 0, len(b.Bridges))
+	for vlan := range b.Bridges {
+		vlans = append(vlans, vlan)
+	}
+	slices.Sort(vlans)
+	for _, vlan := range vlans {
+		if err := checkBridge(h, b.Bridges[vlan], fmt.Sprintf("the bridge of VLAN %q",
+			vlan)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBridge returns an error wrapping ErrMissingBridge unless name is a
+// bridge in the namespace of h. role names what the bridge is for.
+func checkBridge(h *netlink.Handle, name, role string) error {
+	link, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("%w: %s, %q: %v; create it with \"ip link add %s type bridge\" "+
+			"or correct the configuration", ErrMissingBridge, role, name, err, name)
+	}
+	if link.Type() != "bridge" {
+		return fmt.Errorf("%w: %s, %q, is a %s link, not a bridge; correct the configuration",
+			ErrMissingBridge, role, name, link.Type())
+	}
+	return nil
+}
+
+// check has nothing to verify: the ports' bridge filters the VLANs.
+func (VLANFiltering) check(*netlink.Handle) error { return nil }
+
+func (noVLANs) check(*netlink.Handle) error { return nil }

@@ -15,3 +15,9 @@ func (VLANFiltering) place(*netlink.Handle, netlink.Link, string) (bool, error) 
 func (noVLANs) place(*netlink.Handle, netlink.Link, string) (bool, error) {
 	return false, ErrUnsupportedOS
 }
+
+func (BridgePerVLAN) check(*netlink.Handle) error { return ErrUnsupportedOS }
+
+func (VLANFiltering) check(*netlink.Handle) error { return ErrUnsupportedOS }
+
+func (noVLANs) check(*netlink.Handle) error { return ErrUnsupportedOS }
