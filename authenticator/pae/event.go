@@ -45,6 +45,7 @@ const (
 	ReasonSupplicantTimeout = "supplicant timeout"
 	ReasonSessionTimeout    = "Session-Timeout"
 	ReasonLinkDown          = "link down"
+	ReasonShutdown          = "authenticator shutdown"
 	ReasonBackendError      = "backend error"
 	ReasonPortError         = "port control error"
 )

@@ -131,29 +131,30 @@ func (p *Port) LinkUp() error {
 func (p *Port) LinkDown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.linkDown()
+	p.linkDown(ReasonLinkDown)
 }
 
-func (p *Port) linkDown() {
+// linkDown ends every session with reason and locks the port.
+func (p *Port) linkDown(reason string) {
 	p.up = false
 	p.announce.stop()
 	for _, s := range p.sessions {
 		p.drop(s)
-		p.observeSession(s, Event{Kind: EventSessionEnded, Reason: ReasonLinkDown})
+		p.observeSession(s, Event{Kind: EventSessionEnded, Reason: reason})
 	}
 	if err := p.ctl.Lock(p.name); err != nil {
 		p.observe(Event{Kind: EventPortError, Err: err})
 	}
 }
 
-// Close ends every session like LinkDown, cancels the Backend exchanges in
-// flight and waits for them to return. The port drops frames afterwards,
-// and LinkUp fails.
+// Close ends every session like LinkDown, with ReasonShutdown, cancels the
+// Backend exchanges in flight and waits for them to return. The port drops
+// frames afterwards, and LinkUp fails.
 func (p *Port) Close() {
 	p.cancel()
 	p.mu.Lock()
 	p.closed = true
-	p.linkDown()
+	p.linkDown(ReasonShutdown)
 	p.mu.Unlock()
 	p.inflight.Wait()
 }
