@@ -165,7 +165,8 @@ func (f *Factory) createSigningCert(key crypto.Signer) error {
 }
 
 // OpenFactory loads the factory that InitFactory created in dir. It fails
-// when a private key file is readable by the group or other users.
+// when a private key file is readable by the group or other users, and
+// with an error wrapping ErrUnsupportedKey when a key fails CheckKey.
 func OpenFactory(dir string) (*Factory, error) {
 	f := &Factory{Dir: dir}
 	var err error
@@ -174,6 +175,13 @@ func OpenFactory(dir string) (*Factory, error) {
 	}
 	f.SigningCert, f.signingKey, err = loadPair(dir, SigningCertFile, signingKeyFile)
 	if err != nil {
+		return nil, err
+	}
+	caFile, signingFile := filepath.Join(dir, factoryCAKeyFile), filepath.Join(dir, signingKeyFile)
+	if err := CheckKey(f.caKey, "factory CA ("+caFile+")"); err != nil {
+		return nil, err
+	}
+	if err := CheckKey(f.signingKey, "voucher-signing ("+signingFile+")"); err != nil {
 		return nil, err
 	}
 	if len(f.CA.Subject.Organization) > 0 {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"os"
 	"path/filepath"
@@ -124,4 +125,38 @@ func checkKeyError(t *testing.T, call string, err error, want []string) {
 func samePublic(key crypto.Signer, pub crypto.PublicKey) bool {
 	k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(pub)
+}
+
+// TestOpenFactoryRejectsShortRSAKey pins that a factory directory made by
+// hand with an RSA-1024 CA fails at OpenFactory, before the MASA signs
+// anything with it.
+func TestOpenFactoryRejectsShortRSAKey(t *testing.T) {
+	dir := t.TempDir()
+	caKey := generateKey(t, "RSA-1024")
+	ca, err := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "old CA"},
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true},
+		caKey.Public(), nil, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signingKey := generateKey(t, "P-384")
+	signing, err := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "signing"},
+		KeyUsage: x509.KeyUsageDigitalSignature}, signingKey.Public(), ca, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		writeKeyPEM(filepath.Join(dir, factoryCAKeyFile), caKey),
+		writeCertPEM(filepath.Join(dir, FactoryCAFile), ca),
+		writeKeyPEM(filepath.Join(dir, signingKeyFile), signingKey),
+		writeCertPEM(filepath.Join(dir, SigningCertFile), signing, ca),
+		os.WriteFile(filepath.Join(dir, masaURLFile), []byte("https://masa.example\n"), 0o644),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = OpenFactory(dir)
+	checkKeyError(t, "OpenFactory", err, []string{"factory CA", "1024-bit RSA",
+		"RSA of at least 2048 bits"})
 }
