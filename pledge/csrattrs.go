@@ -18,7 +18,7 @@ var (
 	// attribute, its value names the requested curve (RFC 7030,
 	// Section 4.5.2).
 	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	// oidRSAEncryption is rsaEncryption (RFC 8017, Appendix A.1). As an
+	// oidRSAEncryption is rsaEncryption (RFC 8017). As an
 	// OID without values, it requests an RSA key.
 	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	// oidAttrSerialNumber and oidAttrCommonName are the X.520 subject
@@ -38,8 +38,8 @@ var curves = []struct {
 }
 
 // signatureAlgorithms maps the ECDSA signature algorithms of RFC 5758,
-// Section 3.2 and the RSA PKCS #1 v1.5 ones of RFC 8017, Appendix A.2.4 to
-// Go's, with the key type that each needs.
+// Section 3.2 and the RSA PKCS #1 v1.5 ones of RFC 8017 to Go's, with the
+// key type that each needs.
 var signatureAlgorithms = []struct {
 	oid asn1.ObjectIdentifier
 	alg x509.SignatureAlgorithm
@@ -59,8 +59,12 @@ type CSRAttributes struct {
 	// KeyAlgorithm is the key type that the server requests with the
 	// id-ecPublicKey or rsaEncryption OID: x509.ECDSA, x509.RSA, or
 	// x509.UnknownPublicKeyAlgorithm when it requests none. KeyType
-	// resolves it.
+	// returns the key type that the pledge generates.
 	KeyAlgorithm x509.PublicKeyAlgorithm
+	// RSABits is the RSA key size that an rsaEncryption attribute requests,
+	// from 2048 to 4096 bits; 0 when it requests none, and then an RSA key
+	// has 2048 bits.
+	RSABits int
 	// Curve is the elliptic curve the server requests for the new key; nil
 	// when it requests none, and then the pledge uses P-256.
 	Curve elliptic.Curve
@@ -85,8 +89,9 @@ type csrAttribute struct {
 }
 
 // ParseCSRAttributes parses the DER CsrAttrs of RFC 7030, Section 4.5.2, a
-// SEQUENCE OF AttrOrOID. It understands the id-ecPublicKey attribute (curve),
-// ECDSA signature algorithm identifiers, the extensionRequest attribute and
+// SEQUENCE OF AttrOrOID. It understands the id-ecPublicKey and rsaEncryption
+// OIDs and attributes (key type, curve and RSA key size), ECDSA and RSA
+// signature algorithm identifiers, the extensionRequest attribute and
 // requests for the subject serialNumber and commonName, and lists everything
 // else in Unsupported. Malformed DER, an attribute
 // without values and a repeated extension are errors wrapping
@@ -167,6 +172,13 @@ func (a *CSRAttributes) addAttribute(attr csrAttribute) error {
 				return err
 			}
 		}
+	case attr.Type.Equal(oidRSAEncryption):
+		a.KeyAlgorithm = x509.RSA
+		for _, v := range attr.Values {
+			if err := a.addRSABits(v); err != nil {
+				return err
+			}
+		}
 	case attr.Type.Equal(oidExtensionRequest):
 		for _, v := range attr.Values {
 			if err := a.addExtensionRequest(v); err != nil {
@@ -193,6 +205,30 @@ func (a *CSRAttributes) addCurve(v asn1.RawValue) error {
 		}
 	}
 	a.Unsupported = append(a.Unsupported, oid)
+	return nil
+}
+
+// Bounds of a requested RSA key size. The upper one bounds the time that a
+// registrar can make the pledge spend on key generation, which grows
+// steeply with the size.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
+
+// addRSABits handles one value of an rsaEncryption attribute, the key size
+// in bits as an INTEGER. A size out of bounds lists rsaEncryption in
+// Unsupported.
+func (a *CSRAttributes) addRSABits(v asn1.RawValue) error {
+	var bits int
+	if err := unmarshalAll(v.FullBytes, &bits); err != nil {
+		return fmt.Errorf("rsaEncryption value: %w", err)
+	}
+	if bits < minRSABits || bits > maxRSABits {
+		a.Unsupported = append(a.Unsupported, oidRSAEncryption)
+		return nil
+	}
+	a.RSABits = bits
 	return nil
 }
 

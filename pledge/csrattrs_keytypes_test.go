@@ -5,34 +5,46 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// oidSHA256WithRSA is sha256WithRSAEncryption (RFC 8017, Appendix A.2.4).
+// oidSHA256WithRSA is sha256WithRSAEncryption (RFC 8017).
 var oidSHA256WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 
 func TestCSRAttributesKeyType(t *testing.T) {
+	rsaBits := func(bits any) csrAttribute {
+		return csrAttribute{Type: oidRSAEncryption, Values: []asn1.RawValue{rawOf(t, bits)}}
+	}
 	tests := []struct {
-		name    string
-		der     []byte
-		key     x509.PublicKeyAlgorithm // KeyAlgorithm
-		keyType x509.PublicKeyAlgorithm // KeyType()
-		alg     x509.SignatureAlgorithm
+		name        string
+		der         []byte
+		key         x509.PublicKeyAlgorithm // KeyAlgorithm
+		keyType     x509.PublicKeyAlgorithm // KeyType()
+		alg         x509.SignatureAlgorithm
+		bits        int
+		unsupported []asn1.ObjectIdentifier
 	}{
 		{"none", csrAttrsDER(t, oidAttrSerialNumber), x509.UnknownPublicKeyAlgorithm,
-			x509.ECDSA, x509.UnknownSignatureAlgorithm},
+			x509.ECDSA, x509.UnknownSignatureAlgorithm, 0, nil},
 		{"RSA key and SHA-256", csrAttrsDER(t, oidSHA256WithRSA, oidRSAEncryption,
-			oidAttrSerialNumber), x509.RSA, x509.RSA, x509.SHA256WithRSA},
+			oidAttrSerialNumber), x509.RSA, x509.RSA, x509.SHA256WithRSA, 0, nil},
 		{"RSA signature only", csrAttrsDER(t, oidSHA256WithRSA), x509.UnknownPublicKeyAlgorithm,
-			x509.RSA, x509.SHA256WithRSA},
+			x509.RSA, x509.SHA256WithRSA, 0, nil},
 		{"EC key and RSA signature", csrAttrsDER(t, oidECPublicKey, oidSHA256WithRSA),
-			x509.ECDSA, x509.ECDSA, x509.SHA256WithRSA},
+			x509.ECDSA, x509.ECDSA, x509.SHA256WithRSA, 0, nil},
 		{"P-384 attribute", csrAttrsDER(t, csrAttribute{Type: oidECPublicKey,
 			Values: []asn1.RawValue{rawOf(t, curves[1].oid)}}),
-			x509.ECDSA, x509.ECDSA, x509.UnknownSignatureAlgorithm},
+			x509.ECDSA, x509.ECDSA, x509.UnknownSignatureAlgorithm, 0, nil},
+		{"RSA-3072 attribute", csrAttrsDER(t, rsaBits(3072)), x509.RSA, x509.RSA,
+			x509.UnknownSignatureAlgorithm, 3072, nil},
+		{"RSA-1024 attribute", csrAttrsDER(t, rsaBits(1024)), x509.RSA, x509.RSA,
+			x509.UnknownSignatureAlgorithm, 0, []asn1.ObjectIdentifier{oidRSAEncryption}},
+		{"RSA-16384 attribute", csrAttrsDER(t, rsaBits(16384)), x509.RSA, x509.RSA,
+			x509.UnknownSignatureAlgorithm, 0, []asn1.ObjectIdentifier{oidRSAEncryption}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,10 +61,21 @@ func TestCSRAttributesKeyType(t *testing.T) {
 			if a.SignatureAlgorithm != tt.alg {
 				t.Errorf("SignatureAlgorithm = %v, want %v", a.SignatureAlgorithm, tt.alg)
 			}
-			if len(a.Unsupported) != 0 {
-				t.Errorf("Unsupported = %v, want none", a.Unsupported)
+			if a.RSABits != tt.bits {
+				t.Errorf("RSABits = %d, want %d", a.RSABits, tt.bits)
+			}
+			if diff := cmp.Diff(tt.unsupported, a.Unsupported); diff != "" {
+				t.Errorf("Unsupported (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCSRAttributesRSABitsNotInteger(t *testing.T) {
+	der := csrAttrsDER(t, csrAttribute{Type: oidRSAEncryption,
+		Values: []asn1.RawValue{rawOf(t, "2048")}})
+	if _, err := ParseCSRAttributes(der); !errors.Is(err, ErrCSRAttributes) {
+		t.Fatalf("ParseCSRAttributes error = %v, want ErrCSRAttributes", err)
 	}
 }
 
@@ -71,6 +94,8 @@ func TestNewCSRKeyTypes(t *testing.T) {
 			SignatureAlgorithm: x509.SHA256WithRSA}, "P-256", x509.ECDSAWithSHA256},
 		{"RSA key with EC curve", &CSRAttributes{KeyAlgorithm: x509.RSA,
 			Curve: curves[1].curve}, "RSA-2048", x509.SHA256WithRSA},
+		{"RSA-3072 requested", &CSRAttributes{KeyAlgorithm: x509.RSA, RSABits: 3072},
+			"RSA-3072", x509.SHA256WithRSA},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

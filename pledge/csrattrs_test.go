@@ -204,6 +204,8 @@ func FuzzParseCSRAttributes(f *testing.F) {
 	f.Add(csrAttrsDER(f, csrAttribute{Type: oidExtensionRequest, Values: []asn1.RawValue{
 		rawOf(f, []pkix.Extension{{Id: oidSubjectAltName, Value: []byte{0x30, 0x00}}})}}))
 	f.Add(csrAttrsDER(f, oidSHA256WithRSA, oidRSAEncryption, oidAttrSerialNumber))
+	f.Add(csrAttrsDER(f, csrAttribute{Type: oidRSAEncryption,
+		Values: []asn1.RawValue{rawOf(f, 3072)}}))
 	f.Fuzz(func(t *testing.T, der []byte) {
 		a, err := ParseCSRAttributes(der)
 		if err != nil {
@@ -218,6 +220,9 @@ func FuzzParseCSRAttributes(f *testing.F) {
 		}
 		if k := a.KeyType(); k != x509.ECDSA && k != x509.RSA {
 			t.Fatalf("KeyType() = %v, want ECDSA or RSA", k)
+		}
+		if a.RSABits != 0 && (a.RSABits < minRSABits || a.RSABits > maxRSABits) {
+			t.Fatalf("RSABits = %d, want 0 or %d to %d", a.RSABits, minRSABits, maxRSABits)
 		}
 		for i, e := range a.Extensions {
 			for _, prev := range a.Extensions[:i] {

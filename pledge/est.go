@@ -113,10 +113,6 @@ func parseCSRAttrsResponse(resp *response) (*CSRAttributes, error) {
 	return ParseCSRAttributes(der)
 }
 
-// rsaKeyBits is the size of an RSA LDevID key, the smallest that the
-// registrar certifies.
-const rsaKeyBits = 2048
-
 // newCSR generates the LDevID key and a PKCS #10 request for it. The
 // subject carries the IDevID serial number as serialNumber and commonName.
 // The key type, the curve, the signature algorithm and the extensions come
@@ -143,11 +139,15 @@ func newCSR(serial string, attrs *CSRAttributes) (crypto.Signer, []byte, error) 
 	return key, csr, nil
 }
 
-// newLDevIDKey generates a key of the type that attrs requests: RSA of
-// rsaKeyBits, or ECDSA on the requested curve or P-256.
+// newLDevIDKey generates a key of the type that attrs requests: RSA of the
+// requested size or 2048 bits, or ECDSA on the requested curve or P-256.
 func newLDevIDKey(attrs *CSRAttributes) (crypto.Signer, error) {
 	if attrs.KeyType() == x509.RSA {
-		return rsa.GenerateKey(rand.Reader, rsaKeyBits)
+		bits := attrs.RSABits
+		if bits == 0 {
+			bits = minRSABits
+		}
+		return rsa.GenerateKey(rand.Reader, bits)
 	}
 	curve := attrs.Curve
 	if curve == nil {

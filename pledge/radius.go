@@ -28,7 +28,9 @@ type EAPConfig struct {
 	FragmentSize int
 	// TLSVersion, when not zero, is the only TLS version that the peer
 	// offers, such as tls.VersionTLS12 for a supplicant without TLS 1.3.
-	// Zero offers TLS 1.2 and TLS 1.3.
+	// Zero offers TLS 1.2 and TLS 1.3. An RSA key that cannot sign with
+	// RSA-PSS, as tls.Certificate.SupportedSignatureAlgorithms can state,
+	// needs tls.VersionTLS12, because TLS 1.3 accepts only RSA-PSS from it.
 	TLSVersion uint16
 }
 
