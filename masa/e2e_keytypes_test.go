@@ -3,58 +3,33 @@ package masa_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/brski-eap/brski/masa"
-	"github.com/brski-eap/brski/masaclient"
 )
-
-func generateKey(t *testing.T, kind string) crypto.Signer {
-	t.Helper()
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case "P-384":
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "RSA-2048":
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	default:
-		t.Fatalf("unknown key kind %q", kind)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
 
 // newKeyedEnv returns an env whose factory CA, voucher-signing key,
 // IDevID, domain CA and registrar all have keys of kind, with the MASA
 // serving HTTPS on a loopback port under a certificate of that factory CA.
 func newKeyedEnv(t *testing.T, kind string) *env {
 	t.Helper()
+	keys := masa.FactoryKeys{CA: masa.GenerateTestKey(t, kind),
+		Signing: masa.GenerateTestKey(t, kind)}
 	f, err := masa.InitFactoryWithKeys(t.TempDir(), "Example Devices", "https://127.0.0.1:1",
-		masa.FactoryKeys{CA: generateKey(t, kind), Signing: generateKey(t, kind)})
+		keys)
 	if err != nil {
 		t.Fatalf("InitFactoryWithKeys: %v", err)
 	}
-	d, err := f.MintWithKey("SN-0001", "Switch 24P", generateKey(t, kind))
+	d, err := f.MintWithKey("SN-0001", "Switch 24P", masa.GenerateTestKey(t, kind))
 	if err != nil {
 		t.Fatalf("MintWithKey: %v", err)
 	}
 
-	caKey, regKey := generateKey(t, kind), generateKey(t, kind)
+	caKey, regKey := masa.GenerateTestKey(t, kind), masa.GenerateTestKey(t, kind)
 	ca := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: kind + " domain CA"},
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign},
 		caKey.Public(), nil, caKey)
@@ -70,23 +45,7 @@ func newKeyedEnv(t *testing.T, kind string) *env {
 	if err != nil {
 		t.Fatalf("masa.New: %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.server.Serve(l) }()
-	t.Cleanup(func() {
-		e.server.Close()
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	e.url = "https://" + l.Addr().String()
-	if e.client, err = masaclient.New(masaclient.Config{RootCAs: newPool(f.CA),
-		MaxAttempts: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.serve()
 	return e
 }
 

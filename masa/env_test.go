@@ -71,6 +71,15 @@ type env struct {
 func newEnv(t testing.TB, configure func(*masa.Config)) *env {
 	t.Helper()
 	e := newUnservedEnv(t, configure)
+	e.serve()
+	return e
+}
+
+// serve serves the env's MASA on a loopback port and sets the url and the
+// clients that trust the factory CA.
+func (e *env) serve() {
+	t := e.t
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +101,6 @@ func newEnv(t testing.TB, configure func(*masa.Config)) *env {
 	}
 	e.https = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(roots)}}
 	t.Cleanup(e.https.CloseIdleConnections)
-	return e
 }
 
 // newUnservedEnv returns an env whose MASA is only reachable through its

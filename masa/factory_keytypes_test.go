@@ -16,6 +16,11 @@ import (
 	"testing"
 )
 
+// GenerateTestKey is generateKey for the external test package.
+var GenerateTestKey = generateKey
+
+// generateKey returns a new key of kind: "P-224", "P-384", "RSA-1024",
+// "RSA-2048" or "Ed25519".
 func generateKey(t *testing.T, kind string) crypto.Signer {
 	t.Helper()
 	var key crypto.Signer

@@ -25,24 +25,12 @@ import (
 // a campus PKI has, and a registrar certificate that the CA issued.
 func newKeyedDomain(t *testing.T, key crypto.Signer) *testDomain {
 	t.Helper()
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: testSerial(t),
-		Subject:   pkix.Name{CommonName: "campus CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &DomainCA{Cert: cert, Key: key, Chain: []*x509.Certificate{cert}}
 	dir := t.TempDir()
-	rc, err := GenerateRegistrarCert(dir, ca, []string{"localhost"}, now)
+	ca, err := LoadDomainCA(writeExternalCA(t, dir, key))
+	if err != nil {
+		t.Fatalf("LoadDomainCA: %v", err)
+	}
+	rc, err := GenerateRegistrarCert(dir, ca, []string{"localhost"}, time.Now())
 	if err != nil {
 		t.Fatalf("GenerateRegistrarCert: %v", err)
 	}
