@@ -6,19 +6,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 	layeh "layeh.com/radius"
@@ -47,6 +43,15 @@ type demoRow struct {
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := interruptContext(context.Background())
+	defer stop()
+	return runDemoContext(ctx, args, stdout, stderr)
+}
+
+// runDemoContext runs "brski demo" until ctx ends. When ctx is canceled
+// with an *interruptError cause, it starts no more devices, prints the
+// table of those that finished and returns that error.
+func runDemoContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
 	devices := fs.Int("devices", 3, "number of pledges, 1 to 100")
 	keep := fs.String("keep", "", "write the lab to this new or empty `directory` and keep "+
@@ -70,20 +75,25 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	logger := hclog.New(&hclog.LoggerOptions{Name: "demo", Output: stderr, Level: logLevel})
 	rows, err := runDemoLab(ctx, dir, *devices, stdout, logger)
-	if err != nil {
+	var ie *interruptError
+	if err != nil && !errors.As(err, &ie) {
+		if errors.As(context.Cause(ctx), &ie) {
+			return ie
+		}
 		return err
 	}
 	printDemoTable(stdout, rows)
 	if *keep != "" {
 		fmt.Fprintf(stdout, "\nlab kept in %s\n", dir)
 	}
+	if ie != nil {
+		return err
+	}
 	for _, r := range rows {
 		if r.err != nil {
-			return fmt.Errorf("brski demo: %s %s failed: %w", r.device, r.method, r.err)
+			return fmt.Errorf("%s %s failed: %w", r.device, r.method, r.err)
 		}
 	}
 	return nil
@@ -100,7 +110,7 @@ func demoDir(keep string) (string, func(), error) {
 		return dir, func() { os.RemoveAll(dir) }, nil
 	}
 	if entries, err := os.ReadDir(keep); err == nil && len(entries) > 0 {
-		return "", nil, fmt.Errorf("brski demo: --keep %s is not empty; choose a new "+
+		return "", nil, fmt.Errorf("--keep %s is not empty; choose a new "+
 			"directory", keep)
 	}
 	return keep, func() {}, os.MkdirAll(keep, 0o700)
@@ -139,20 +149,48 @@ func runDemoLab(ctx context.Context, dir string, n int, stdout io.Writer,
 		Secret: secret}}}
 	defer client.Close()
 	var rows []demoRow
-	for i, serial := range l.Serials {
-		devDir := filepath.Join(dir, "factory", "devices", serial)
-		out := filepath.Join(dir, "pledges", serial)
-		fmt.Fprintf(stdout, "[%d/%d] %s: EAP-EST bootstrap through the NAS\n", i+1, n, serial)
-		rows = append(rows, demoBootstrap(ctx, client, serial, devDir,
-			filepath.Join(dir, "masa-trust.pem"), out))
+	steps := []struct {
+		method, title string
+		run           func(serial string) demoRow
+	}{
+		{"EAP-EST", "EAP-EST bootstrap through the NAS", func(serial string) demoRow {
+			return demoBootstrap(ctx, client, serial,
+				filepath.Join(dir, "factory", "devices", serial),
+				filepath.Join(dir, "masa-trust.pem"), filepath.Join(dir, "pledges", serial))
+		}},
+		{"EAP-TLS", "EAP-TLS with the new LDevID", func(serial string) demoRow {
+			return demoReauth(ctx, client, serial, filepath.Join(dir, "pledges", serial))
+		}},
 	}
-	for i, serial := range l.Serials {
-		fmt.Fprintf(stdout, "[%d/%d] %s: EAP-TLS with the new LDevID\n", i+1, n, serial)
-		out := filepath.Join(dir, "pledges", serial)
-		rows = append(rows, demoReauth(ctx, client, serial, out))
+	for _, step := range steps {
+		for i, serial := range l.Serials {
+			if err := demoInterrupted(ctx, i, n, step.method); err != nil {
+				fmt.Fprintln(stdout)
+				return rows, err
+			}
+			fmt.Fprintf(stdout, "[%d/%d] %s: %s\n", i+1, n, serial, step.title)
+			row := step.run(serial)
+			if err := demoInterrupted(ctx, i, n, step.method); err != nil && row.err != nil {
+				// The signal, not the device, ended this row.
+				fmt.Fprintln(stdout)
+				return rows, err
+			}
+			rows = append(rows, row)
+		}
 	}
 	fmt.Fprintln(stdout)
 	return rows, nil
+}
+
+// demoInterrupted returns an error that wraps the *interruptError cause of
+// ctx and counts the devices of the step that finished, or nil while ctx
+// is not canceled by a signal.
+func demoInterrupted(ctx context.Context, finished, n int, method string) error {
+	var ie *interruptError
+	if !errors.As(context.Cause(ctx), &ie) {
+		return nil
+	}
+	return fmt.Errorf("%w after %d of %d devices with %s", ie, finished, n, method)
 }
 
 // startDemoMASA serves the lab's MASA from its masa.hcl, on a loopback port
@@ -332,128 +370,4 @@ func readSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("RADIUS secret file %s is empty", path)
 	}
 	return []byte(s), nil
-}
-
-// registerRADIUS adds the flags of "brski pledge --radius".
-func (f *pledgeFlags) registerRADIUS(fs *flag.FlagSet) {
-	fs.StringVar(&f.radius, "radius", "", "bootstrap over RADIUS instead of HTTPS: the "+
-		"`host:port` of the registrar's RADIUS server, reached through a simulated NAS")
-	fs.StringVar(&f.secretFile, "secret-file", "", "`file` with the RADIUS shared secret "+
-		"of the simulated NAS (with --radius)")
-	fs.StringVar(&f.mac, "mac", "", "Calling-Station-Id of the simulated port (with "+
-		"--radius); default: a locally administered MAC derived from --out")
-	fs.BoolVar(&f.eapTLS, "eap-tls", false, "with --radius: authenticate with EAP-TLS "+
-		"using the LDevID in --out, and print the VLAN, instead of bootstrapping")
-	fs.StringVar(&f.identity, "identity", "", "EAP identity (with --radius); default: the "+
-		"serial number of the certificate. SERIAL@REALM with a realm of the registrar's "+
-		"est_realms starts EAP-EST without a Nak, one round trip less")
-}
-
-func (f *pledgeFlags) validateRADIUS() error {
-	req := []struct{ name, value string }{{"--secret-file", f.secretFile}, {"--out", f.out}}
-	if !f.eapTLS {
-		req = append(req, struct{ name, value string }{"--idevid", f.idevid},
-			struct{ name, value string }{"--key", f.key},
-			struct{ name, value string }{"--masa-trust", f.masaTrust})
-	}
-	if f.registrar != "" {
-		return &exitError{code: 2, err: errors.New("brski pledge: choose --registrar or " +
-			"--radius, not both")}
-	}
-	for _, r := range req {
-		if r.value == "" {
-			return &exitError{code: 2, err: fmt.Errorf("brski pledge: %s is required "+
-				"with --radius", r.name)}
-		}
-	}
-	if err := checkIdentity(f.identity); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("brski pledge: invalid --identity: %w", err)}
-	}
-	return nil
-}
-
-// maxIdentity is the longest EAP identity that brski pledge sends, the
-// most that one User-Name attribute carries (RFC 2865, Section 5.1).
-const maxIdentity = 253
-
-// checkIdentity rejects an --identity that is too long, not printable
-// UTF-8, or an NAI with an empty realm (RFC 7542, Section 2.2). Printable
-// means unicode.IsPrint, so the ASCII space is the only space allowed,
-// and format characters such as U+202E are rejected. Empty selects the
-// default identity.
-func checkIdentity(id string) error {
-	switch {
-	case len(id) > maxIdentity:
-		return fmt.Errorf("%d octets, more than %d; use SERIAL or SERIAL@REALM",
-			len(id), maxIdentity)
-	case !utf8.ValidString(id):
-		return errors.New("invalid UTF-8; use SERIAL or SERIAL@REALM")
-	case strings.ContainsFunc(id, unicode.IsControl):
-		return fmt.Errorf("%q contains a control character; use SERIAL or SERIAL@REALM", id)
-	case strings.HasSuffix(id, "@"):
-		return fmt.Errorf("%q has an empty realm after \"@\"; use SERIAL or SERIAL@REALM",
-			id)
-	}
-	if i := strings.IndexFunc(id, notPrintable); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(id[i:])
-		return fmt.Errorf("%q contains %U, which is not printable; use SERIAL or "+
-			"SERIAL@REALM", id, r)
-	}
-	return nil
-}
-
-func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
-
-// runPledgeRADIUS runs "brski pledge --radius": a bootstrap over EAP-EST,
-// or with --eap-tls an EAP-TLS authentication, through a simulated NAS.
-func runPledgeRADIUS(f *pledgeFlags, stdout, stderr io.Writer) error {
-	secret, err := readSecret(f.secretFile)
-	if err != nil {
-		return err
-	}
-	client := &radius.Client{Servers: []radius.ServerAddr{{Addr: f.radius, Secret: secret}}}
-	defer client.Close()
-	nas := newPledgeNAS(client, f.out)
-	if f.mac != "" {
-		nas.CallingStationID = f.mac
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if f.eapTLS {
-		err := authenticateLDevID(ctx, nas, f.out, f.identity)
-		return printRADIUSOutcome(stdout, nas, "EAP-TLS", err)
-	}
-	p, err := f.load()
-	if err != nil {
-		return err
-	}
-	p.Trace = progress(stdout, hclog.New(&hclog.LoggerOptions{Name: "pledge",
-		Output: stderr}))
-	res, _, err := p.BootstrapEAP(ctx, nas, pledge.EAPConfig{Identity: f.identity})
-	if err == nil {
-		err = res.WriteFiles(f.out)
-	}
-	if err == nil {
-		fmt.Fprintf(stdout, "wrote %s, %s and %s\n", filepath.Join(f.out, pledge.LDevIDFile),
-			filepath.Join(f.out, pledge.LDevIDKeyFile), filepath.Join(f.out, pledge.DomainCAFile))
-	}
-	return printRADIUSOutcome(stdout, nas, "EAP-EST", err)
-}
-
-// printRADIUSOutcome prints the final RADIUS reply of nas. A reject is an
-// error with exit code 1.
-func printRADIUSOutcome(w io.Writer, nas *pledge.NAS, method string, err error) error {
-	outcome, vlan, trips := finalOutcome(nas)
-	if vlan == "" {
-		vlan = "none"
-	}
-	fmt.Fprintf(w, "%s: Access-%s, VLAN %s, %d RADIUS round trips\n", method,
-		strings.ToUpper(outcome[:1])+outcome[1:], vlan, trips)
-	if err != nil {
-		return err
-	}
-	if outcome != "accept" {
-		return fmt.Errorf("brski pledge: %s ended with Access-%s", method, outcome)
-	}
-	return nil
 }

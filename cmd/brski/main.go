@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // command is one subcommand of brski. Name may contain a space for a
@@ -65,11 +66,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			strings.Join(args[:min(2, len(args))], " "))
 		return 2
 	}
-	err := cmd.Run(rest, stdout, stderr)
-	if err == nil {
-		return 0
-	}
-	if errors.Is(err, flag.ErrHelp) {
+	return exitCode(cmd.Name, cmd.Run(rest, stdout, stderr), stderr)
+}
+
+// exitCode prints the error of the command name to stderr and returns the
+// process exit code: 0 without an error, the code of an *exitError, 128
+// plus the signal number of an *interruptError, as shells report a process
+// that a signal ended, and 1 for anything else.
+func exitCode(name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	var ee *exitError
@@ -77,8 +82,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", ee.err)
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "brski %s: %v\n", cmd.Name, err)
+	fmt.Fprintf(stderr, "brski %s: %v\n", name, err)
+	var ie *interruptError
+	if errors.As(err, &ie) {
+		return 128 + int(ie.signal)
+	}
 	return 1
+}
+
+// interruptError reports that a command stopped because of a signal, such
+// as SIGINT from Ctrl-C or SIGTERM from a service manager.
+type interruptError struct {
+	signal syscall.Signal
+}
+
+func (e *interruptError) Error() string {
+	switch e.signal {
+	case syscall.SIGINT:
+		return "interrupted by SIGINT"
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by signal " + e.signal.String()
 }
 
 func lookup(args []string) (command, []string, bool) {

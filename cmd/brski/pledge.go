@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -89,10 +91,41 @@ func (f *pledgeFlags) validate() error {
 				req.name)}
 		}
 	}
+	return checkInterfaces(f.interfaces)
+}
+
+// checkInterfaces returns a usage error when a name in the comma-separated
+// list is not a network interface of this host, and lists those that are.
+func checkInterfaces(list string) error {
+	if list == "" {
+		return nil
+	}
+	for _, name := range strings.Split(list, ",") {
+		if _, err := net.InterfaceByName(name); err == nil {
+			continue
+		}
+		var names []string
+		if ifaces, err := net.Interfaces(); err == nil {
+			for _, ifc := range ifaces {
+				names = append(names, ifc.Name)
+			}
+		}
+		return &exitError{code: 2, err: fmt.Errorf("brski pledge: --interface %q is not a "+
+			"network interface of this host; the interfaces are: %s", name,
+			strings.Join(names, ", "))}
+	}
 	return nil
 }
 
 func runPledge(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := interruptContext(context.Background())
+	defer stop()
+	return runPledgeContext(ctx, args, stdout, stderr)
+}
+
+// runPledgeContext runs "brski pledge" until ctx ends. A ctx canceled with
+// an *interruptError cause returns that error.
+func runPledgeContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("pledge", stderr)
 	var f pledgeFlags
 	f.register(fs)
@@ -107,14 +140,28 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := checkWritableDir(f.out); err != nil {
+	removeOut, err := createOutDir(f.out)
+	if err != nil {
 		return err
 	}
+	err = f.run(ctx, stdout, stderr)
+	if err != nil {
+		removeOut()
+	}
+	var ie *interruptError
+	if errors.As(context.Cause(ctx), &ie) {
+		return ie
+	}
+	return err
+}
+
+// run bootstraps over the transport that the flags choose.
+func (f *pledgeFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.interfaces != "" {
-		return runPledgeEAPOL(&f, stdout, stderr)
+		return runPledgeEAPOL(ctx, f, stdout, stderr)
 	}
 	if f.radius != "" {
-		return runPledgeOverRADIUS(&f, stdout, stderr)
+		return runPledgeOverRADIUS(ctx, f, stdout, stderr)
 	}
 	p, err := f.load()
 	if err != nil {
@@ -122,8 +169,8 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
 	p.Trace = progress(stdout, log)
-	ctx, stop := f.attemptContext()
-	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
 	res, err := p.Bootstrap(ctx, f.registrar)
 	if err != nil {
 		return f.timeoutError(ctx, err)
@@ -138,7 +185,7 @@ func runPledge(args []string, stdout, stderr io.Writer) error {
 
 // runPledgeOverRADIUS runs runPledgeRADIUS once an --eap-tls run has
 // found its LDevID, and names where the reason of a reject is logged.
-func runPledgeOverRADIUS(f *pledgeFlags, stdout, stderr io.Writer) error {
+func runPledgeOverRADIUS(ctx context.Context, f *pledgeFlags, stdout, stderr io.Writer) error {
 	if f.eapTLS {
 		// Fail before the outcome line, which would report a RADIUS reply
 		// that never came.
@@ -146,7 +193,9 @@ func runPledgeOverRADIUS(f *pledgeFlags, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w; bootstrap first, without --eap-tls", err)
 		}
 	}
-	err := runPledgeRADIUS(f, stdout, stderr)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	err := f.timeoutError(ctx, runPledgeRADIUS(ctx, f, stdout, stderr))
 	if errors.Is(err, pledge.ErrEAPFailure) {
 		return fmt.Errorf("%w; the registrar's log line for this device gives the "+
 			"reason", err)
@@ -158,42 +207,73 @@ func runPledgeOverRADIUS(f *pledgeFlags, stdout, stderr io.Writer) error {
 // that responds 202 for several minutes while the MASA is slow.
 const defaultPledgeTimeout = 5 * time.Minute
 
-// attemptContext returns the context of one attempt, which ends after
-// --timeout or at an interrupt.
+// interruptContext returns a context that SIGINT or SIGTERM cancels with
+// an *interruptError cause, and the function that stops the signal
+// delivery.
 //
 // NOTE: a single HTTP request has no deadline of its own, so a registrar
-// that trickles one response holds the attempt until --timeout.
-func (f *pledgeFlags) attemptContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	return ctx, func() { cancel(); stop() }
+// that trickles one response holds an attempt until --timeout.
+func interruptContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-signals:
+			sig, _ := s.(syscall.Signal)
+			cancel(&interruptError{signal: sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(signals)
+		cancel(nil)
+	}
 }
 
-// timeoutError names --timeout in err when the attempt ran out of time.
+// timeoutError names --timeout in err when the attempt ran out of time,
+// unless a registrar responded with an error status, which is the cause.
 func (f *pledgeFlags) timeoutError(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	var se *pledge.StatusError
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.As(err, &se) {
 		return fmt.Errorf("timed out after %v (--timeout): %w", f.timeout, err)
 	}
 	return err
 }
 
-// checkWritableDir creates dir and writes and removes a probe file in it,
-// so that an unwritable --out fails before the registrar issues an LDevID
-// whose key could not be saved.
-func checkWritableDir(dir string) error {
+// createOutDir creates dir and writes and removes a probe file in it, so
+// that an unwritable --out fails before the registrar issues an LDevID
+// whose key could not be saved. It returns the function that removes the
+// directories it created, which leaves no empty --out after a failure.
+func createOutDir(dir string) (func(), error) {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+	}
+	remove := func() {
+		// os.Remove keeps a directory that is not empty.
+		for _, d := range created {
+			os.Remove(d)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return nil, fmt.Errorf("--out %s: %w", dir, err)
 	}
 	probe, err := os.CreateTemp(dir, ".write-check-*")
 	if err != nil {
-		return fmt.Errorf("--out %s is not writable: %w", dir, err)
+		remove()
+		return nil, fmt.Errorf("--out %s is not writable: %w", dir, err)
 	}
 	_, err = probe.WriteString("probe\n")
 	err = errors.Join(err, probe.Close(), os.Remove(probe.Name()))
 	if err != nil {
-		return fmt.Errorf("--out %s is not writable: %w", dir, err)
+		remove()
+		return nil, fmt.Errorf("--out %s is not writable: %w", dir, err)
 	}
-	return nil
+	return remove, nil
 }
 
 // load reads the IDevID and the MASA trust anchors named by the flags.
@@ -237,6 +317,9 @@ func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
 				e.Cert.SerialNumber.Text(16), e.Cert.Subject.String(), e.Cert.Issuer.String())
 		case pledge.EventTelemetryFailed:
 			log.Warn("status report failed", "path", e.Path, "error", e.Err)
+		case pledge.EventConnectRetry:
+			log.Warn("registrar unreachable; retrying", "path", e.Path, "wait", e.Wait,
+				"error", e.Err)
 		}
 	}
 }
@@ -244,10 +327,10 @@ func progress(stdout io.Writer, log hclog.Logger) func(pledge.Event) {
 // runPledgeEAPOL bootstraps over 802.1X on the interfaces of --interface,
 // then over HTTPS with --registrar when it is set. A device that --out
 // records as enrolled authenticates with EAP-TLS and its LDevID instead.
-func runPledgeEAPOL(f *pledgeFlags, stdout, stderr io.Writer) error {
+func runPledgeEAPOL(ctx context.Context, f *pledgeFlags, stdout, stderr io.Writer) error {
 	log := hclog.New(&hclog.LoggerOptions{Name: "pledge", Output: stderr})
-	ctx, stop := f.attemptContext()
-	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
 	ifaces := strings.Split(f.interfaces, ",")
 	_, err := pledge.ReadEnrollment(f.out)
 	if err == nil {

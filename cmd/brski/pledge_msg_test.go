@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brski-eap/brski/radius"
+)
+
+// TestPledgeRADIUSNoReply runs "brski pledge --radius" against servers that
+// never reply: a closed port and a registrar with another shared secret.
+func TestPledgeRADIUSNoReply(t *testing.T) {
+	old := pledgeRADIUSTimeout
+	pledgeRADIUSTimeout = time.Millisecond
+	t.Cleanup(func() { pledgeRADIUSTimeout = old })
+	dir := t.TempDir()
+	l, err := createLab(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rad := startTestLab(t, dir)
+	wrongSecret := filepath.Join(dir, "wrong-secret")
+	if err := os.WriteFile(wrongSecret, []byte("not the lab secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.LocalAddr().String()
+	closed.Close()
+	dev := filepath.Join(dir, "factory", "devices", l.Serials[0])
+	tests := []struct {
+		name, server, secret string
+	}{
+		{"closed port", closedAddr, filepath.Join(dir, "radius-secret")},
+		{"wrong secret", rad.addr.String(), wrongSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "new", "out")
+			var stdout, stderr bytes.Buffer
+			err := runPledge([]string{"--radius", tt.server, "--secret-file", tt.secret,
+				"--idevid", filepath.Join(dev, "idevid.pem"), "--key", filepath.Join(dev,
+					"key.pem"), "--masa-trust", filepath.Join(dir, "masa-trust.pem"),
+				"--out", out}, &stdout, &stderr)
+			if !errors.Is(err, radius.ErrTimeout) {
+				t.Fatalf("error = %v, want radius.ErrTimeout", err)
+			}
+			for _, want := range []string{"no reply from " + tt.server,
+				"check --radius and --secret-file"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			if strings.Contains(stdout.String(), "Access-") {
+				t.Errorf("stdout %q reports a RADIUS reply that never came", stdout.String())
+			}
+			if _, err := os.Stat(filepath.Dir(out)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("stat of the new --out parent: %v, want it removed", err)
+			}
+		})
+	}
+}
+
+func TestPledgeUnknownInterface(t *testing.T) {
+	args := pledgeLabArgs(t)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runBrski(append(args, "--interface", "lo,no-such-if0",
+		"--out", out)...)
+	if code != 2 {
+		t.Errorf("exit %d, want 2; stderr %q", code, stderr)
+	}
+	for _, want := range []string{`"no-such-if0"`, "lo"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat --out: %v, want it not created", err)
+	}
+}
+
+// TestPledgeRegistrarRejectFirst checks that a registrar's 403 leads the
+// error after a failed 802.1X attempt on lo, which has no Ethernet address.
+func TestPledgeRegistrarRejectFirst(t *testing.T) {
+	args := pledgeLabArgs(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter,
+		_ *http.Request) {
+		http.Error(w, "no rule accepted the device", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	code, _, stderr := runBrski(append(args, "--interface", "lo", "--registrar", srv.URL,
+		"--out", filepath.Join(t.TempDir(), "out"))...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	var last string
+	for line := range strings.Lines(stderr) {
+		if strings.HasPrefix(line, "brski pledge: ") {
+			last = line
+		}
+	}
+	if !strings.Contains(last, "HTTP 403") || strings.Contains(last, "no registrar reached") {
+		t.Errorf("error line %q, want the 403 first; stderr %q", last, stderr)
+	}
+}
+
+// TestPledgeInterrupted cancels the pledge's context with a signal while
+// the registrar holds the voucher request.
+func TestPledgeInterrupted(t *testing.T) {
+	args := pledgeLabArgs(t)
+	tests := []struct {
+		signal   syscall.Signal
+		wantCode int
+	}{
+		{syscall.SIGINT, 130},
+		{syscall.SIGTERM, 143},
+	}
+	for _, tt := range tests {
+		t.Run(tt.signal.String(), func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(t.Context())
+			defer cancel(nil)
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter,
+				r *http.Request) {
+				// The server notices a closed connection only after the body.
+				io.Copy(io.Discard, r.Body)
+				cancel(&interruptError{signal: tt.signal})
+				<-r.Context().Done()
+			}))
+			defer srv.Close()
+			out := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			err := runPledgeContext(ctx, append(args[1:], "--registrar", srv.URL,
+				"--out", out), &stdout, &stderr)
+			var ie *interruptError
+			if !errors.As(err, &ie) || ie.signal != tt.signal {
+				t.Fatalf("error = %v, want an interruptError for %v", err, tt.signal)
+			}
+			var msg bytes.Buffer
+			if code := exitCode("pledge", err, &msg); code != tt.wantCode {
+				t.Errorf("exit code %d, want %d", code, tt.wantCode)
+			}
+			if !strings.Contains(msg.String(), "interrupted") {
+				t.Errorf("message %q lacks \"interrupted\"", msg.String())
+			}
+		})
+	}
+}
