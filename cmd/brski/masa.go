@@ -80,17 +80,19 @@ func runMASA(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.OnRequest = func(l masa.RequestLog) { logRequest(logger, l) }
-	srv, err := masa.New(*cfg)
-	if err != nil {
-		return err
-	}
 	listen := cfg.Listen
 	if listen == "" {
 		listen = masa.DefaultListen
 	}
+	// Bind before masa.New opens the audit log, so that a port in use
+	// leaves nothing behind.
 	l, err := net.Listen("tcp", listen)
 	if err != nil {
-		srv.Close()
+		return fmt.Errorf("%w; change listen in %s", err, *configFile)
+	}
+	srv, err := masa.New(*cfg)
+	if err != nil {
+		l.Close()
 		return err
 	}
 	logger.Info("starting", "listen", l.Addr().String(), "factory", cfg.FactoryDir,

@@ -78,6 +78,16 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Bind first, so that a port in use leaves no store or domain CA behind.
+	l, conn, err := bindRegistrar(cfg, *configFile)
+	if err != nil {
+		return err
+	}
+	// The servers close them too, and a second Close is harmless.
+	defer l.Close()
+	if conn != nil {
+		defer conn.Close()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg.OnMASARetry = func(r masaclient.Retry) { logMASARetry(logger, r) }
@@ -95,11 +105,36 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, rad, err := startRADIUS(ctx, cfg, opts, r, st.DB, logger)
+	ctx, rad, err := startRADIUSOn(ctx, conn, cfg, opts, r, st.DB, logger)
 	if err != nil {
 		return err
 	}
-	return errors.Join(serveRegistrar(ctx, cfg, opts, r, logger), rad.stop())
+	return errors.Join(serveRegistrar(ctx, l, cfg, opts, r, logger), rad.stop())
+}
+
+// bindRegistrar opens the HTTPS listener and, when the configuration has a
+// radius block, the RADIUS socket. A bind error names the attribute to
+// change, in configFile or, without one, in a file passed with --config.
+func bindRegistrar(cfg *registrar.Config, configFile string) (net.Listener,
+	net.PacketConn, error) {
+	listen := cfg.Listen
+	if listen == "" {
+		listen = registrar.DefaultListen
+	}
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		if configFile == "" {
+			return nil, nil, fmt.Errorf("%w; stop the process that uses the port, or pass "+
+				"--config with a file that sets listen", err)
+		}
+		return nil, nil, fmt.Errorf("%w; change listen in %s", err, configFile)
+	}
+	conn, err := listenRADIUS(cfg, "")
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	return l, conn, nil
 }
 
 // loadRegistrarConfig reads the configuration file, or returns the
@@ -120,16 +155,9 @@ func loadRegistrarConfig(path string, logger hclog.Logger) (*registrar.Config, e
 	return cfg, nil
 }
 
-func serveRegistrar(ctx context.Context, cfg *registrar.Config, opts registrar.Options,
-	r *registrar.Registrar, logger hclog.Logger) error {
-	listen := cfg.Listen
-	if listen == "" {
-		listen = registrar.DefaultListen
-	}
-	l, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
+// serveRegistrar serves HTTPS on l until ctx ends.
+func serveRegistrar(ctx context.Context, l net.Listener, cfg *registrar.Config,
+	opts registrar.Options, r *registrar.Registrar, logger hclog.Logger) error {
 	names := make([]string, 0, len(opts.Manufacturers))
 	for _, m := range opts.Manufacturers {
 		names = append(names, m.Name)

@@ -105,29 +105,57 @@ func startRADIUS(ctx context.Context, cfg *registrar.Config, opts registrar.Opti
 func startRADIUSAt(ctx context.Context, listen string, cfg *registrar.Config,
 	opts registrar.Options, r *registrar.Registrar, st eapserver.Store,
 	logger hclog.Logger) (context.Context, *radiusListener, error) {
+	conn, err := listenRADIUS(cfg, listen)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return startRADIUSOn(ctx, conn, cfg, opts, r, st, logger)
+}
+
+// listenRADIUS opens the UDP socket of the radius block on listen, or on
+// the block's own address when listen is empty. Without a radius block it
+// returns nil.
+func listenRADIUS(cfg *registrar.Config, listen string) (net.PacketConn, error) {
 	if cfg.RADIUS == nil {
+		return nil, nil
+	}
+	if listen == "" {
+		fc, diags := eapserver.DecodeFileConfig(cfg.RADIUS.Body, cfg.RADIUS.DefRange)
+		if diags.HasErrors() {
+			return nil, &registrar.ConfigError{Diagnostics: diags}
+		}
+		listen = fc.ListenAddr()
+	}
+	conn, err := net.ListenPacket("udp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("radius: listen on %s: %w; change radius.listen", listen, err)
+	}
+	return conn, nil
+}
+
+// startRADIUSOn is startRADIUS on a socket that listenRADIUS opened. A nil
+// conn means that the configuration has no radius block. It closes conn
+// when it fails.
+func startRADIUSOn(ctx context.Context, conn net.PacketConn, cfg *registrar.Config,
+	opts registrar.Options, r *registrar.Registrar, st eapserver.Store,
+	logger hclog.Logger) (context.Context, *radiusListener, error) {
+	if conn == nil {
 		logger.Info("no radius block: RADIUS is off")
 		return ctx, nil, nil
 	}
 	log := logger.Named("radius")
 	fc, handler, err := newRADIUSHandler(cfg, opts, r, st, log)
 	if err != nil {
+		conn.Close()
 		return ctx, nil, err
 	}
 	clients, err := fc.ClientTable(filepath.Dir(cfg.Filename))
 	if err != nil {
+		conn.Close()
 		return ctx, nil, err
 	}
 	for _, d := range secretWarnings(fc, filepath.Dir(cfg.Filename)) {
 		log.Warn(policies.FormatDiagnostic(d))
-	}
-	if listen == "" {
-		listen = fc.ListenAddr()
-	}
-	conn, err := net.ListenPacket("udp", listen)
-	if err != nil {
-		return ctx, nil, fmt.Errorf("radius: listen on %s: %w; change radius.listen",
-			listen, err)
 	}
 	rl := &radiusListener{addr: conn.LocalAddr(), served: make(chan error, 1), logger: log,
 		srv: &radius.Server{Clients: clients, Handler: handler, Workers: radiusWorkers,
