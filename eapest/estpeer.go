@@ -186,6 +186,15 @@ func (t *Tunnel) Close(ctx context.Context) (eap.PeerResult, error) {
 		if err := t.method.t.tc.CloseWrite(); err != nil {
 			t.mu.Unlock()
 			t.abort()
+			select {
+			case <-t.pumpDone:
+				// A conversation that ended by itself, not by abort's
+				// cancel, closed the connection, so its error is the cause.
+				if t.pumpErr != nil && !errors.Is(t.pumpErr, context.Canceled) {
+					err = t.pumpErr
+				}
+			case <-ctx.Done():
+			}
 			return t.conv.Result(), fmt.Errorf("eapest: send close_notify: %w", err)
 		}
 		t.method.t.conn.kick()

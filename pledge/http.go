@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,10 @@ func roundTrip(ctx context.Context, s Session, x exchange) (*response, error) {
 		return nil, err
 	}
 	resp, err := s.HTTP.Do(req)
+	var urlErr *url.Error
+	if s.Via != "" && errors.As(err, &urlErr) {
+		return nil, fmt.Errorf("pledge: %s %s %s: %w", x.method, x.path, s.Via, urlErr.Err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pledge: %s %s: %w", x.method, x.path, err)
 	}

@@ -78,8 +78,18 @@ func (p *Pledge) BootstrapEAP(ctx context.Context, tr eapest.Transport,
 		return nil, eap.PeerResult{}, err
 	}
 	sess.Pipeline = tun.RoundTripBatch
+	sess.Via = "inside the EAP-EST tunnel"
+	if name, ok := tr.(fmt.Stringer); ok {
+		sess.Via += " via " + name.String()
+	}
 	res, runErr := p.Run(ctx, sess)
 	pr, err := tun.Close(ctx)
+	if runErr != nil && err != nil && !errors.Is(err, eapest.ErrEAPFailure) {
+		// A request fails with a closed connection when the EAP
+		// conversation ended first, and the conversation's error, such
+		// as a RADIUS server that stopped replying, is the cause.
+		return nil, pr, fmt.Errorf("%w; the EAP conversation ended: %w", runErr, err)
+	}
 	if runErr != nil {
 		return nil, pr, runErr
 	}

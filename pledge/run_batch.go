@@ -86,6 +86,10 @@ func pipeline(ctx context.Context, s Session, xs []exchange) ([]*response, error
 		reqs[i] = req
 	}
 	resps, err := s.Pipeline(reqs)
+	if err != nil && s.Via != "" {
+		return nil, fmt.Errorf("pledge: pipelined requests to %s and %d more %s: %w",
+			xs[0].path, len(xs)-1, s.Via, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pledge: pipelined requests to %s and %d more: %w",
 			xs[0].path, len(xs)-1, err)

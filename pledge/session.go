@@ -48,6 +48,10 @@ type Session struct {
 	// does. Run then sends its independent requests after the voucher in
 	// one batch. Nil means one request at a time.
 	Pipeline func(reqs []*http.Request) ([]*http.Response, error)
+	// Via, when not empty, names the transport in errors in place of the
+	// request URL, such as "inside the EAP-EST tunnel via RADIUS server
+	// 127.0.0.1:1812", because the URLs of a tunnel name no real host.
+	Via string
 }
 
 // NewSession returns a Session over client for a transport that provides

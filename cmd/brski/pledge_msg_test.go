@@ -11,9 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/brski-eap/brski/radius"
 )
@@ -156,5 +159,66 @@ func TestPledgeInterrupted(t *testing.T) {
 				t.Errorf("message %q lacks \"interrupted\"", msg.String())
 			}
 		})
+	}
+}
+
+// stopOnWrite is a stdout that runs stop once when the output first
+// contains trigger.
+type stopOnWrite struct {
+	bytes.Buffer
+	trigger string
+	stop    func()
+	once    sync.Once
+}
+
+func (w *stopOnWrite) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.trigger) {
+		w.once.Do(w.stop)
+	}
+	return n, err
+}
+
+// TestPledgeRADIUSServerStops stops the registrar's RADIUS server once the
+// voucher request is signed, inside the EAP-EST tunnel.
+func TestPledgeRADIUSServerStops(t *testing.T) {
+	old := pledgeRADIUSTimeout
+	pledgeRADIUSTimeout = time.Millisecond
+	t.Cleanup(func() { pledgeRADIUSTimeout = old })
+	dir := t.TempDir()
+	l, err := createLab(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := hclog.NewNullLogger()
+	masaSrv, masaURL, err := startDemoMASA(dir, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer masaSrv.Close()
+	rad, st, err := startDemoRegistrar(t.Context(), dir, masaURL, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stdout := &stopOnWrite{trigger: "voucher requested", stop: func() { rad.stop() }}
+	defer stdout.once.Do(func() { rad.stop() })
+	dev := filepath.Join(dir, "factory", "devices", l.Serials[0])
+	var stderr bytes.Buffer
+	err = runPledge([]string{"--radius", rad.addr.String(), "--secret-file",
+		filepath.Join(dir, "radius-secret"), "--idevid", filepath.Join(dev, "idevid.pem"),
+		"--key", filepath.Join(dev, "key.pem"), "--masa-trust",
+		filepath.Join(dir, "masa-trust.pem"), "--out", filepath.Join(dir, "out")},
+		stdout, &stderr)
+	if !errors.Is(err, radius.ErrTimeout) {
+		t.Fatalf("error = %v, want radius.ErrTimeout\nstdout:\n%s", err, stdout.String())
+	}
+	want := "RADIUS server " + rad.addr.String() + " stopped replying"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+	var ne *noReplyError
+	if !errors.As(err, &ne) || strings.Contains(ne.err.Error(), "https://registrar") {
+		t.Errorf("error %v names the tunnel's URL; want the transport", ne.err)
 	}
 }
