@@ -28,18 +28,11 @@ type EAPConfig struct {
 	FragmentSize int
 	// TLSVersion, when not zero, is the only TLS version that the peer
 	// offers, such as tls.VersionTLS12 for a supplicant without TLS 1.3.
-	// Zero offers TLS 1.2 and TLS 1.3. An RSA key that cannot sign with
-	// RSA-PSS, as tls.Certificate.SupportedSignatureAlgorithms can state,
-	// needs tls.VersionTLS12, because TLS 1.3 accepts only RSA-PSS from it.
+	// Zero offers TLS 1.2 and TLS 1.3, or only TLS 1.2 for an RSA key that
+	// tls.Certificate.SupportedSignatureAlgorithms limits to PKCS #1 v1.5,
+	// because TLS 1.3 accepts only RSA-PSS from an RSA key. TLS 1.3 with
+	// such a key gets an error wrapping ErrTLSVersion.
 	TLSVersion uint16
-}
-
-// applyVersion limits tc to c.TLSVersion when it is set.
-func (c EAPConfig) applyVersion(tc *tls.Config) *tls.Config {
-	if c.TLSVersion != 0 {
-		tc.MinVersion, tc.MaxVersion = c.TLSVersion, c.TLSVersion
-	}
-	return tc
 }
 
 func (c EAPConfig) identity(cert tls.Certificate) string {
@@ -64,9 +57,12 @@ func (c EAPConfig) identity(cert tls.Certificate) string {
 // A failure of Run still closes the tunnel, and the error is Run's.
 func (p *Pledge) BootstrapEAP(ctx context.Context, tr eapest.Transport,
 	cfg EAPConfig) (*Result, eap.PeerResult, error) {
+	tc := eapest.ProvisionalTLSConfig(p.IDevID)
+	if err := limitTLSVersion(tc, p.IDevID, cfg.TLSVersion); err != nil {
+		return nil, eap.PeerResult{}, err
+	}
 	tun, err := eapest.Dial(ctx, tr, eapest.PeerConfig{
-		Identity: cfg.identity(p.IDevID), Type: cfg.Type,
-		TLS:          cfg.applyVersion(eapest.ProvisionalTLSConfig(p.IDevID)),
+		Identity: cfg.identity(p.IDevID), Type: cfg.Type, TLS: tc,
 		FragmentSize: cfg.FragmentSize,
 	})
 	if err != nil {
@@ -122,7 +118,10 @@ func AuthenticateTLS(ctx context.Context, tr eapest.Transport, ldevid tls.Certif
 			return VerifyServer(cs, roots)
 		},
 	}
-	peer, err := eapest.NewTLSPeer(ctx, eapest.TLSPeerConfig{TLS: cfg.applyVersion(base),
+	if err := limitTLSVersion(base, ldevid, cfg.TLSVersion); err != nil {
+		return eap.PeerResult{}, err
+	}
+	peer, err := eapest.NewTLSPeer(ctx, eapest.TLSPeerConfig{TLS: base,
 		FragmentSize: cfg.FragmentSize})
 	if err != nil {
 		return eap.PeerResult{}, fmt.Errorf("pledge: %w", err)

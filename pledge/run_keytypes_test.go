@@ -78,3 +78,17 @@ func TestRunShortRSAIDevID(t *testing.T) {
 		t.Errorf("registrar saw %d voucher requests, want none", len(requests))
 	}
 }
+
+// TestRunRSAIDevIDWithoutPSS runs a pledge whose RSA IDevID signs only
+// with PKCS #1 v1.5, as keys in a TPM 1.2 do. TLS 1.3 accepts only RSA-PSS
+// from an RSA key, so the handshake must fall back to TLS 1.2.
+func TestRunRSAIDevIDWithoutPSS(t *testing.T) {
+	pki := newTestPKI(t)
+	fr := newFakeRegistrar(t, pki)
+	p := pki.pledge()
+	p.IDevID = rsaIDevID(t, pki, 2048)
+	p.IDevID.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.PKCS1WithSHA256}
+	if _, err := p.Run(t.Context(), fr.session(t, p)); err != nil {
+		t.Fatalf("Run with a PKCS #1 v1.5 only IDevID: %v", err)
+	}
+}

@@ -157,6 +157,7 @@ func (p *Pledge) dialVerified(u *url.URL, cert tls.Certificate, roots *x509.Cert
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
+		MaxVersion:   maxTLSVersion(cert),
 		ServerName:   u.Hostname(),
 		NextProtos:   []string{"http/1.1"},
 		// VerifyConnection verifies the chain without a name check.
@@ -184,6 +185,7 @@ func (p *Pledge) provisionalTLS(pin *serverPin, serverName string) *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{p.IDevID},
 		MinVersion:   tls.VersionTLS12,
+		MaxVersion:   maxTLSVersion(p.IDevID),
 		ServerName:   serverName,
 		NextProtos:   []string{"http/1.1"},
 		// The registrar is authenticated later by the voucher's
