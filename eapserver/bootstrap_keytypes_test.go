@@ -115,12 +115,19 @@ func TestBootstrapKeyTypes(t *testing.T) {
 
 // bootstrapEAPTLS12 bootstraps a new device over EAP-EST with a TLS 1.2
 // tunnel, in which the IDevID signs CertificateVerify and the registrar
-// certificate signs ServerKeyExchange.
+// certificate signs ServerKeyExchange. An RSA IDevID is limited to
+// PKCS #1 v1.5, as keys in a TPM 1.2 are, and the pledge then has to pick
+// TLS 1.2 by itself, because TLS 1.3 needs RSA-PSS.
 func bootstrapEAPTLS12(t *testing.T, e *env, kc keyCase, serial, mac string) {
 	t.Helper()
+	p := e.mint(serial)
+	cfg := pledge.EAPConfig{TLSVersion: tls.VersionTLS12}
+	if kc.factory == keyRSA2048 {
+		p.IDevID.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.PKCS1WithSHA256}
+		cfg.TLSVersion = 0
+	}
 	nas := e.nas(mac)
-	res, pr, err := e.mint(serial).BootstrapEAP(t.Context(), nas,
-		pledge.EAPConfig{TLSVersion: tls.VersionTLS12})
+	res, pr, err := p.BootstrapEAP(t.Context(), nas, cfg)
 	if err != nil {
 		t.Fatalf("EAP-EST over TLS 1.2: %v (result %+v)", err, e.lastResult())
 	}
@@ -138,7 +145,8 @@ type eapTLSAttempt struct {
 // eapTLSAttempts returns EAP-TLS with TLS 1.2 and with TLS 1.3. TLS 1.3
 // allows only RSA-PSS in the CertificateVerify of an RSA key, but TLS 1.2
 // also allows PKCS #1 v1.5, which supplicants whose key store lacks RSA-PSS
-// use. So an RSA LDevID also runs TLS 1.2 limited to rsa_pkcs1_sha256.
+// use. So an RSA LDevID also runs limited to rsa_pkcs1_sha256 without a
+// TLS version, and the pledge has to pick TLS 1.2.
 func eapTLSAttempts(ldevid tls.Certificate, kt keyType) []eapTLSAttempt {
 	attempts := []eapTLSAttempt{
 		{"TLS 1.2", tls.VersionTLS12, ldevid},
@@ -147,8 +155,7 @@ func eapTLSAttempts(ldevid tls.Certificate, kt keyType) []eapTLSAttempt {
 	if kt == keyRSA2048 {
 		pkcs1 := ldevid
 		pkcs1.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.PKCS1WithSHA256}
-		attempts = append(attempts, eapTLSAttempt{"TLS 1.2 PKCS #1 v1.5",
-			tls.VersionTLS12, pkcs1})
+		attempts = append(attempts, eapTLSAttempt{"PKCS #1 v1.5 only", 0, pkcs1})
 	}
 	return attempts
 }
