@@ -85,6 +85,13 @@ type Client struct {
 	// FailbackAfter is how long to use a secondary server before trying
 	// the first again. Zero means DefaultFailbackAfter.
 	FailbackAfter time.Duration
+	// OnBadResponse, when set, is called for each reply that fails its
+	// checks, with an error that wraps ErrResponseAuthenticatorInvalid, a
+	// Message-Authenticator error or ErrMalformedPacket, and never contains
+	// the secret. Late replies to requests that are no longer waiting are
+	// counted in Stats only. It runs on the socket's reader goroutine and
+	// must not block.
+	OnBadResponse func(server ServerAddr, err error)
 
 	now func() time.Time
 
@@ -236,7 +243,7 @@ func (c *Client) conn(idx int) (*serverConn, error) {
 		c.conns = make([]*serverConn, len(c.Servers))
 	}
 	if c.conns[idx] == nil {
-		sc, err := dialServer(c.Servers[idx], &c.badResponses)
+		sc, err := dialServer(c.Servers[idx], &c.badResponses, c.OnBadResponse)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ type serverConn struct {
 	conn   net.Conn
 	ids    chan byte // free Identifiers
 	bad    *atomic.Uint64
+	onBad  func(ServerAddr, error)
 
 	mu      sync.Mutex
 	pending [256]*pendingRequest
@@ -29,12 +30,14 @@ type pendingRequest struct {
 	replies chan []byte
 }
 
-func dialServer(server ServerAddr, bad *atomic.Uint64) (*serverConn, error) {
+func dialServer(server ServerAddr, bad *atomic.Uint64,
+	onBad func(ServerAddr, error)) (*serverConn, error) {
 	conn, err := net.Dial("udp", server.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("radius: dial %s: %w", server, err)
 	}
-	sc := &serverConn{server: server, conn: conn, ids: make(chan byte, 256), bad: bad}
+	sc := &serverConn{server: server, conn: conn, ids: make(chan byte, 256), bad: bad,
+		onBad: onBad}
 	for i := range 256 {
 		sc.ids <- byte(i)
 	}
@@ -79,28 +82,41 @@ func (sc *serverConn) read() {
 			}
 			continue
 		}
-		if !sc.deliver(buf[:n]) {
+		delivered, err := sc.deliver(buf[:n])
+		if !delivered {
 			sc.bad.Add(1)
+		}
+		if err != nil && sc.onBad != nil {
+			sc.onBad(sc.server, err)
 		}
 	}
 }
 
 // deliver hands an authentic reply to the request with its Identifier and
-// reports false for anything else.
-func (sc *serverConn) deliver(b []byte) bool {
+// reports false for anything else. The error names the check that a
+// reply to a waiting request failed.
+func (sc *serverConn) deliver(b []byte) (bool, error) {
 	if len(b) < headerLen || len(b) > radius.MaxPacketLength {
-		return false
+		return false, fmt.Errorf("%w: %d octets from %s", ErrMalformedPacket, len(b), sc.server)
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	pr := sc.pending[b[1]]
-	if pr == nil || verifyReply(b, pr.request, sc.server) != nil {
-		return false
+	if pr == nil {
+		return false, nil
+	}
+	if err := verifyReply(b, pr.request, sc.server); err != nil {
+		return false, err
 	}
 	sc.pending[b[1]] = nil
 	pr.replies <- bytes.Clone(b)
-	return true
+	return true, nil
 }
+
+// ErrResponseAuthenticatorInvalid reports a reply whose Response
+// Authenticator does not match the request and the shared secret (RFC 2865,
+// Section 3). A wrong secret makes every reply fail this way.
+var ErrResponseAuthenticatorInvalid = errors.New("radius: Response Authenticator invalid")
 
 // verifyReply checks the Response Authenticator (RFC 2865, Section 3) and
 // the Message-Authenticator (RFC 3579, Section 3.2) of a reply to request.
@@ -113,7 +129,7 @@ func verifyReply(reply, request []byte, server ServerAddr) error {
 	}
 	reply = reply[:scan.length]
 	if !radius.IsAuthenticResponse(reply, request, server.Secret) {
-		return errors.New("radius: wrong Response Authenticator")
+		return ErrResponseAuthenticatorInvalid
 	}
 	err = scan.verifyMessageAuthenticator(reply, request[4:headerLen], server.Secret)
 	if errors.Is(err, ErrMessageAuthenticatorMissing) {

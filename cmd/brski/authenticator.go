@@ -78,6 +78,10 @@ func runAuthenticator(args []string, stdout, stderr io.Writer) error {
 	for _, w := range warnings {
 		logger.Warn(w.Error())
 	}
+	badReplies := &logLimiter{every: time.Minute, last: map[string]time.Time{}}
+	setup.Client.OnBadResponse = func(server radius.ServerAddr, err error) {
+		logBadResponse(logger, badReplies, server, err)
+	}
 	defer setup.Client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -132,6 +136,25 @@ func serverSecretWarnings(cfg *authenticator.Config, setup *authenticator.Setup,
 		}
 	}
 	return warnings
+}
+
+// logBadResponse writes at most one WARN line a minute per RADIUS server
+// about replies that failed their checks, and the others at DEBUG. Without
+// a valid reply every session of the ports times out.
+func logBadResponse(logger hclog.Logger, limit *logLimiter, server radius.ServerAddr,
+	err error) {
+	if !limit.allow("bad response " + server.Addr) {
+		logger.Debug("RADIUS reply ignored", "server", server.Addr, "error", err)
+		return
+	}
+	fields := []any{"server", server.Addr}
+	if errors.Is(err, radius.ErrResponseAuthenticatorInvalid) ||
+		errors.Is(err, radius.ErrMessageAuthenticatorInvalid) {
+		fields = append(fields, "fix", "check that the secret of this server block "+
+			"matches the client block of the RADIUS server; a wrong secret makes every "+
+			"Response Authenticator fail")
+	}
+	logger.Warn("RADIUS reply ignored", append(fields, "error", err)...)
 }
 
 // authenticatorHooks logs one line per session outcome and rate-limits the
