@@ -94,14 +94,14 @@ func InitFactoryWithKeys(dir, name, masaURL string, keys FactoryKeys) (*Factory,
 	if err != nil {
 		return nil, fmt.Errorf("masa: factory MASA URL: %w", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, FactoryCAFile)); err == nil {
+		return nil, fmt.Errorf("%w in %s; choose another directory", ErrFactoryExists, dir)
+	}
 	if keys.CA, err = keyOrP256(keys.CA, "factory CA"); err != nil {
 		return nil, err
 	}
 	if keys.Signing, err = keyOrP256(keys.Signing, "voucher-signing"); err != nil {
 		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(dir, FactoryCAFile)); err == nil {
-		return nil, fmt.Errorf("%w in %s; choose another directory", ErrFactoryExists, dir)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, DevicesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("masa: create factory directory: %w", err)
