@@ -36,8 +36,10 @@ type DropReport struct {
 // and reason in each Interval, and counts the drops it holds back in
 // between, so that one misconfigured NAS gives one line a minute rather
 // than one per request. The source port is not part of the key, because a
-// NAS may send from any port. Feed it from Server.OnDrop. The zero value is
-// ready to use, and a DropLog is safe for concurrent use.
+// NAS may send from any port. The drops held back after the last report of
+// a pair are counted in the next report of that pair, so they are lost
+// when none follows. Feed it from Server.OnDrop. The zero value is ready
+// to use, and a DropLog is safe for concurrent use.
 //
 // It tracks at most MaxSources pairs. While that many were reported within
 // the last Interval, drops from further pairs are not reported, so a flood
