@@ -98,9 +98,14 @@ func (c *FileConfig) Validate() hcl.Diagnostics {
 			Subject: r.Ptr()})
 	}
 	if c.Listen != "" {
-		if _, port, err := net.SplitHostPort(c.Listen); err != nil || !validPort(port) {
+		_, port, err := net.SplitHostPort(c.Listen)
+		switch {
+		case err != nil:
 			bad("listen", c.ListenRange, "%q is not host:port; use an address such as %q",
 				c.Listen, DefaultListen)
+		case !validPort(port):
+			bad("listen", c.ListenRange, "port %q of %q is not a number from 0 to 65535; "+
+				"use an address such as %q", port, c.Listen, DefaultListen)
 		}
 	}
 	if c.FragmentSize != 0 && (c.FragmentSize < minFragmentSize ||
