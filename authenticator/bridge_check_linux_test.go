@@ -1,9 +1,12 @@
 package authenticator
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/brski-eap/brski/radius"
 )
 
 func TestNewPortControlChecksBridges(t *testing.T) {
@@ -41,5 +44,26 @@ func TestNewPortControlChecksBridges(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestRunFailsBeforeReadyForMissingBridge(t *testing.T) {
+	tp := newTopology(t, "br0", "br0", "br0")
+	setup := &Setup{
+		Client:  &radius.Client{},
+		VLANs:   BridgePerVLAN{Unauthenticated: "br-none"},
+		Ports:   []PortSetup{{Name: "p1"}},
+		Backend: &RADIUSBackend{NASIdentifier: "test", Ports: map[string]PortInfo{}},
+	}
+	setup.Backend.Client = setup.Client
+	readied := false
+	err := inNamespace(tp.swNS, func() error {
+		return Run(context.Background(), setup, Hooks{Ready: func() { readied = true }})
+	})
+	if !errors.Is(err, ErrMissingBridge) {
+		t.Errorf("Run error = %v, want ErrMissingBridge", err)
+	}
+	if readied {
+		t.Error("Run called Ready although it could not start")
 	}
 }

@@ -25,6 +25,9 @@ type Hooks struct {
 	// Error receives errors that do not stop the authenticator, such as a
 	// failed LinkUp.
 	Error func(port string, err error)
+	// Ready, when set, is called once every port has its socket and its
+	// state machine and Run serves them.
+	Ready func()
 }
 
 // Run serves every port of s in the network namespace of the calling
@@ -92,6 +95,9 @@ func Run(ctx context.Context, s *Setup, hooks Hooks) error {
 				failed <- err
 			}
 		})
+	}
+	if hooks.Ready != nil {
+		hooks.Ready()
 	}
 	var result error
 	select {

@@ -39,13 +39,20 @@ func TestRunAuthorizesAndLocksOnShutdown(t *testing.T) {
 	defer setup.Client.Close()
 	supp := listenIn(t, tp.pledgeNS, "eth0")
 	events := make(chan pae.Event, 64)
+	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() {
 		ran <- inNamespace(tp.swNS, func() error {
-			return Run(ctx, setup, Hooks{Event: func(e pae.Event) { events <- e }})
+			return Run(ctx, setup, Hooks{Event: func(e pae.Event) { events <- e },
+				Ready: func() { close(ready) }})
 		})
 	}()
+	select {
+	case <-ready:
+	case err := <-ran:
+		t.Fatalf("Run returned %v before Ready", err)
+	}
 
 	body := readFrame(t, supp).PDU.Body
 	if len(body) < 5 || body[0] != 1 || body[4] != 1 {

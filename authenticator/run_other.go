@@ -13,6 +13,7 @@ type Hooks struct {
 	Event     func(pae.Event)
 	Malformed func(port string, err *MalformedFrameError)
 	Error     func(port string, err error)
+	Ready     func()
 }
 
 // Run returns ErrUnsupportedOS because AF_PACKET and bridge port control

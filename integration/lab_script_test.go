@@ -60,3 +60,56 @@ func TestLabScript(t *testing.T) {
 		t.Errorf("namespaces of %s remain after down:\n%s", name, list)
 	}
 }
+
+// TestLabScriptFailures checks that an up whose authenticator fails at
+// start reports the failure and leaves no namespace, and that down
+// removes no namespace that up did not record.
+func TestLabScriptFailures(t *testing.T) {
+	requireLabRoot(t, "ss", "bash")
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "brski-failing-authenticator")
+	wrapper := "#!/bin/sh\n[ \"$1\" = authenticator ] && { echo 'no such bridge' >&2; exit 1; }\n" +
+		"exec " + brskiBin + " \"$@\"\n"
+	if err := os.WriteFile(failing, []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("blf%d", os.Getpid())
+	run := func(lab, bin, action string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", "../scripts/lab.sh", action)
+		cmd.Env = append(os.Environ(), "LAB_NAME="+name, "LAB_DIR="+lab, "BRSKI="+bin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	namespaces := func() string {
+		out, err := exec.Command("ip", "netns", "list").CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip netns list: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+
+	out, err := run(filepath.Join(dir, "lab"), failing, "up")
+	if err == nil || !strings.Contains(out, "authenticator exited at start") {
+		t.Errorf("lab.sh up with a failing authenticator: error %v, want a failure that "+
+			"names the authenticator\n%s", err, out)
+	}
+	if list := namespaces(); strings.Contains(list, name+"-") {
+		t.Errorf("namespaces of %s remain after the failed up:\n%s", name, list)
+	}
+
+	// A namespace of the lab's name that this LAB_DIR did not create.
+	labIP(t, "netns", "add", name+"-sw")
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name+"-sw").Run() })
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(empty, brskiBin, "down"); err != nil {
+		t.Fatalf("lab.sh down: %v\n%s", err, out)
+	}
+	if list := namespaces(); !strings.Contains(list, name+"-sw") {
+		t.Errorf("lab.sh down removed %s-sw, which its LAB_DIR did not record", name)
+	}
+}

@@ -11,16 +11,38 @@ BRSKI=$(realpath "${BRSKI:-./brski}")
 LAB_NAME=${LAB_NAME:-lab}
 SW=$LAB_NAME-sw PL=$LAB_NAME-pl HOST=$LAB_NAME-host
 
-# wait_listen NETNS PROTO PORT waits up to 10 s until a socket listens on
-# PORT (tcp or udp) in NETNS.
+# wait_listen SERVER PROTO PORT waits up to 10 s until a socket listens on
+# PORT (tcp or udp) in the switch namespace, and fails at once when SERVER
+# exits.
 wait_listen() {
 	local flag=-ltn
 	[[ $2 == udp ]] && flag=-lun
 	for _ in $(seq 100); do
-		ip netns exec "$1" ss -H $flag "sport = :$3" | grep -q . && return 0
+		ip netns exec $SW ss -H $flag "sport = :$3" | grep -q . && return 0
+		alive "$1" || return 1
 		sleep 0.1
 	done
-	echo "timed out after 10 s waiting for a listener on $2 port $3 in $1; see $LAB_DIR/*.log" >&2
+	echo "timed out after 10 s waiting for $1 on $2 port $3; see $LAB_DIR/$1.log" >&2
+	return 1
+}
+
+# wait_ready SERVER waits up to 10 s until the log of SERVER has the line
+# "serving:", and fails at once when SERVER exits.
+wait_ready() {
+	for _ in $(seq 100); do
+		grep -q "serving:" "$LAB_DIR/$1.log" && return 0
+		alive "$1" || return 1
+		sleep 0.1
+	done
+	echo "timed out after 10 s waiting for $1 to serve; see $LAB_DIR/$1.log" >&2
+	return 1
+}
+
+# alive SERVER fails with the end of the server's log when it has exited.
+alive() {
+	kill -0 "$(cat "$LAB_DIR/$1.pid")" 2>/dev/null && return 0
+	echo "$1 exited at start; the end of $LAB_DIR/$1.log:" >&2
+	tail -n 5 "$LAB_DIR/$1.log" >&2
 	return 1
 }
 
@@ -35,9 +57,11 @@ up() {
 			exit 1
 		fi
 	done
+	"$BRSKI" init "$LAB_DIR" >/dev/null
 	trap 'echo "up failed; removing the namespaces" >&2; down' ERR
 	for ns in $SW $PL $HOST; do
 		ip netns add $ns
+		echo $ns >>"$LAB_DIR/namespaces"
 		ip -n $ns link set lo up
 	done
 	for br in br-unauth br-v100; do
@@ -53,7 +77,6 @@ up() {
 	ip -n $HOST addr add 192.0.2.2/24 dev eth0
 	ip -n $HOST link set eth0 up
 
-	"$BRSKI" init "$LAB_DIR"
 	cat >"$LAB_DIR/authenticator.hcl" <<-HCL
 	nas_identifier         = "lab-switch"
 	unauthenticated_bridge = "br-unauth"
@@ -69,11 +92,12 @@ up() {
 	interface "swp1" {}
 	HCL
 	start masa
-	wait_listen $SW tcp 9443
+	wait_listen masa tcp 9443
 	start registrar
-	wait_listen $SW tcp 8443
-	wait_listen $SW udp 1812
+	wait_listen registrar tcp 8443
+	wait_listen registrar udp 1812
 	start authenticator
+	wait_ready authenticator
 	trap - ERR
 	echo "lab is up; logs in $LAB_DIR/*.log; next: $0 pledge"
 }
@@ -110,9 +134,14 @@ down() {
 			rm -f "$LAB_DIR/$srv.pid"
 		fi
 	done
-	for ns in $SW $PL $HOST; do
-		ip netns del $ns 2>/dev/null || true
-	done
+	# Only the namespaces that up recorded, so that a wrong LAB_NAME or
+	# LAB_DIR removes nothing of another lab.
+	if [[ -f $LAB_DIR/namespaces ]]; then
+		while read -r ns; do
+			ip netns del "$ns" 2>/dev/null || true
+		done <"$LAB_DIR/namespaces"
+		rm -f "$LAB_DIR/namespaces"
+	fi
 }
 
 case "${1:-}" in

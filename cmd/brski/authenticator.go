@@ -171,6 +171,7 @@ func authenticatorHooks(logger hclog.Logger) authenticator.Hooks {
 		Error: func(port string, err error) {
 			logger.Error("port failed", "port", port, "error", err)
 		},
+		Ready: func() { logger.Info("serving: every port is locked until it authenticates") },
 	}
 }
 
