@@ -15,7 +15,7 @@ retry_after  = "5s"
 
 ldevid_validity = "8760h"
 
-# Without a domain_ca block the registrar generates a P-384 CA in data_dir.
+# Without a domain_ca block the registrar generates an ECDSA P-256 CA in data_dir.
 # domain_ca {
 #   cert = "/etc/brski/domain-ca.pem"
 #   key  = "/etc/brski/domain-ca.key"

@@ -24,7 +24,7 @@ import (
 func init() {
 	register(command{
 		Name:    "registrar",
-		Summary: "run the BRSKI registrar and EST server over HTTPS",
+		Summary: "run the BRSKI registrar and EST server over HTTPS, and RADIUS with EAP-EST and EAP-TLS",
 		Run:     runRegistrar,
 	})
 	registerConfigKind(configKind{
