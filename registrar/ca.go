@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -72,7 +71,7 @@ func LoadDomainCA(certFile, keyFile string) (*DomainCA, error) {
 		return nil, fmt.Errorf("registrar: %s does not contain the private key of the CA "+
 			"certificate in %s", keyFile, certFile)
 	}
-	if err := checkCAKey(ca.PublicKey, certFile); err != nil {
+	if err := checkCertKeys(chain, certFile, "CA certificate"); err != nil {
 		return nil, err
 	}
 	return &DomainCA{Cert: ca, Key: key, Chain: chain}, nil
@@ -170,7 +169,7 @@ func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 		return nil, fmt.Errorf("registrar: certificate %s has no id-kp-cmcRA extended key "+
 			"usage (1.3.6.1.5.5.7.3.28), which RFC 8995, Section 5.5 requires", certFile)
 	}
-	if err := checkRegistrarKey(chain[0].PublicKey, certFile); err != nil {
+	if err := checkCertKeys(chain, certFile, "certificate"); err != nil {
 		return nil, err
 	}
 	return &RegistrarCert{Chain: chain, Key: key}, nil
@@ -256,40 +255,4 @@ func randomSerial() (*big.Int, error) {
 		return nil, fmt.Errorf("registrar: generate serial number: %w", err)
 	}
 	return n.Add(n, big.NewInt(1)), nil
-}
-
-// ErrUnsupportedKey is returned by LoadDomainCA and LoadRegistrarCert for a
-// certificate key that the registrar does not use: an RSA key shorter than
-// minRSABits, and for the registrar certificate any key but ECDSA or RSA.
-var ErrUnsupportedKey = errors.New("registrar: unsupported key")
-
-// checkCAKey rejects a domain CA key that is an RSA key shorter than
-// minRSABits, the floor that the registrar also applies to CSRs.
-func checkCAKey(pub crypto.PublicKey, certFile string) error {
-	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
-		return fmt.Errorf("%w: %s: the domain CA has a %d-bit RSA key; issue a CA with "+
-			"RSA of at least %d bits or ECDSA P-256", ErrUnsupportedKey, certFile,
-			k.N.BitLen(), minRSABits)
-	}
-	return nil
-}
-
-// checkRegistrarKey rejects a registrar certificate key that cannot sign
-// registrar voucher requests (RFC 8995, Section 5.5): the voucher package
-// signs with ECDSA and with RSA of at least minRSABits.
-func checkRegistrarKey(pub crypto.PublicKey, certFile string) error {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		return nil
-	case *rsa.PublicKey:
-		if k.N.BitLen() >= minRSABits {
-			return nil
-		}
-		return fmt.Errorf("%w: %s: the registrar certificate has a %d-bit RSA key; issue "+
-			"one with RSA of at least %d bits or ECDSA P-256", ErrUnsupportedKey, certFile,
-			k.N.BitLen(), minRSABits)
-	}
-	return fmt.Errorf("%w: %s: the registrar certificate has a %T key, which cannot sign "+
-		"voucher requests; issue one with ECDSA P-256 or RSA of at least %d bits",
-		ErrUnsupportedKey, certFile, pub, minRSABits)
 }
