@@ -104,6 +104,10 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("%s: %w", fs.Name(), err)}
 	}
 	if len(rest) > 0 {
+		if fs.Lookup("serial") != nil {
+			return usageError(fs, "unexpected argument %q; name a device with --serial %s",
+				rest[0], rest[0])
+		}
 		return usageError(fs, "unexpected argument %q", rest[0])
 	}
 	return nil
