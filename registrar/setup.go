@@ -99,14 +99,24 @@ func (c *Config) registrarCert(ca *DomainCA, now time.Time) (*RegistrarCert, err
 	return GenerateRegistrarCert(c.DataDir, ca, hosts, now)
 }
 
+// load reads the manufacturer's files and applies the key rule of the
+// domain CA to each of their certificates.
 func (mc ManufacturerConfig) load() (Manufacturer, error) {
 	m := Manufacturer{Name: mc.Name, MASAURL: mc.MASAURL}
 	var err error
 	if m.CA, err = readCertificates(mc.CA); err != nil {
 		return m, fmt.Errorf("registrar: manufacturer %q: ca: %w", mc.Name, err)
 	}
+	role := fmt.Sprintf("manufacturer %q ca certificate", mc.Name)
+	if err := checkCertKeys(m.CA, mc.CA, role); err != nil {
+		return m, err
+	}
 	if m.MASATrust, err = readCertificates(mc.MASATrust); err != nil {
 		return m, fmt.Errorf("registrar: manufacturer %q: masa_trust: %w", mc.Name, err)
+	}
+	role = fmt.Sprintf("manufacturer %q masa_trust certificate", mc.Name)
+	if err := checkCertKeys(m.MASATrust, mc.MASATrust, role); err != nil {
+		return m, err
 	}
 	return m, nil
 }
