@@ -196,10 +196,10 @@ const DefaultSweepInterval = 10 * time.Second
 // SweepSessions removes expired conversations every interval until ctx
 // ends, so that a server without traffic releases the TLS goroutines of
 // conversations that the NAS abandoned. When ctx ends it closes every
-// conversation that remains and returns. Run it on its own goroutine and
-// end ctx after the RADIUS server has shut down. An interval of zero or
-// less means DefaultSweepInterval.
-func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
+// conversation that remains and returns their number, for the log. Run
+// it on its own goroutine and end ctx after the RADIUS server has shut
+// down. An interval of zero or less means DefaultSweepInterval.
+func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) int {
 	if interval <= 0 {
 		interval = DefaultSweepInterval
 	}
@@ -208,8 +208,7 @@ func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
-			s.sessions.Clear()
-			return
+			return s.sessions.Clear()
 		case <-ticker.C:
 			s.sessions.Sweep()
 		}

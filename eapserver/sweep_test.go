@@ -68,13 +68,12 @@ func TestSweepSessionsClearsAtEnd(t *testing.T) {
 	nas := e.startConversation("02-00-00-00-50-02")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		e.server.SweepSessions(ctx, time.Hour)
-		close(done)
-	}()
+	closed := make(chan int, 1)
+	go func() { closed <- e.server.SweepSessions(ctx, time.Hour) }()
 	cancel()
-	<-done
+	if n := <-closed; n != 1 {
+		t.Errorf("SweepSessions closed %d conversations, want 1", n)
+	}
 	if got := sessions.Len(); got != 0 {
 		t.Errorf("live sessions after SweepSessions returned = %d, want 0", got)
 	}

@@ -27,9 +27,9 @@ type radiusListener struct {
 	served chan error
 	logger hclog.Logger
 	// endSweep stops the session sweeper, which closes the conversations
-	// left over, and swept is closed when it has.
+	// left over and sends their number on swept.
 	endSweep context.CancelFunc
-	swept    chan struct{}
+	swept    chan int
 }
 
 // checkRADIUSBlock validates the radius block of a registrar file and reads
@@ -171,11 +171,8 @@ func startRADIUSOn(ctx context.Context, conn net.PacketConn, cfg *registrar.Conf
 			"TLS without Extended Master Secret and, with an RSA certificate, RSA key exchange")
 	}
 	sweepCtx, endSweep := context.WithCancel(context.Background())
-	rl.endSweep, rl.swept = endSweep, make(chan struct{})
-	go func() {
-		handler.SweepSessions(sweepCtx, eapserver.DefaultSweepInterval)
-		close(rl.swept)
-	}()
+	rl.endSweep, rl.swept = endSweep, make(chan int, 1)
+	go func() { rl.swept <- handler.SweepSessions(sweepCtx, eapserver.DefaultSweepInterval) }()
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		err := rl.srv.Serve(conn)
@@ -284,9 +281,15 @@ func (rl *radiusListener) stop() error {
 		err = errors.Join(err, serveErr)
 	}
 	rl.endSweep()
-	<-rl.swept
+	closed := <-rl.swept
 	if err != nil {
 		return fmt.Errorf("radius shutdown: %w", err)
+	}
+	if closed > 0 {
+		// A NAS that retries after the restart gets an unknown State and
+		// an Access-Reject, so the devices start over.
+		rl.logger.Warn("stopped; closed conversations in progress", "conversations", closed)
+		return nil
 	}
 	rl.logger.Info("stopped")
 	return nil
