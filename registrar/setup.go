@@ -3,6 +3,8 @@ package registrar
 import (
 	"crypto/tls"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,25 +46,22 @@ func (c *Config) Options(st Store, now time.Time) (Options, error) {
 
 // CheckFiles reads the certificate and key files that the configuration
 // names, without generating anything, and reports each file that is
-// missing or invalid at its block.
+// missing or invalid at its block. It checks that the registrar_cert
+// chains to the domain CA of domain_ca, or to the generated domain CA in
+// DataDir when there is one.
 func (c *Config) CheckFiles() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, kp := range []struct {
-		name string
-		cfg  *KeyPairConfig
-	}{{"domain_ca", c.DomainCA}, {"registrar_cert", c.RegistrarCert}} {
-		if kp.cfg == nil {
-			continue
-		}
-		var err error
-		if kp.name == "domain_ca" {
-			_, err = LoadDomainCA(kp.cfg.Cert, kp.cfg.Key)
-		} else {
-			_, err = LoadRegistrarCert(kp.cfg.Cert, kp.cfg.Key)
+	ca, err := c.existingDomainCA()
+	if err != nil {
+		diags = append(diags, fileError(c.DomainCA.DefRange, "domain_ca", err))
+	}
+	if kp := c.RegistrarCert; kp != nil {
+		rc, err := LoadRegistrarCert(kp.Cert, kp.Key)
+		if err == nil && ca != nil {
+			_, err = linkDomainCA(rc, ca, kp.Cert)
 		}
 		if err != nil {
-			diags = append(diags, errorAt(kp.cfg.DefRange, "%s: %s", kp.name,
-				strings.TrimPrefix(err.Error(), "registrar: ")))
+			diags = append(diags, fileError(kp.DefRange, "registrar_cert", err))
 		}
 	}
 	for _, mc := range c.Manufacturers {
@@ -79,6 +78,29 @@ func (c *Config) CheckFiles() hcl.Diagnostics {
 	return diags
 }
 
+// existingDomainCA loads the domain_ca files, or the generated domain CA in
+// DataDir. It returns nil and no error when there is neither.
+func (c *Config) existingDomainCA() (*DomainCA, error) {
+	if c.DomainCA != nil {
+		return LoadDomainCA(c.DomainCA.Cert, c.DomainCA.Key)
+	}
+	certFile := filepath.Join(c.DataDir, DomainCACertFile)
+	if _, err := os.Stat(certFile); err != nil {
+		return nil, nil
+	}
+	ca, err := LoadDomainCA(certFile, filepath.Join(c.DataDir, DomainCAKeyFile))
+	if err != nil {
+		// Options reports a broken generated CA at start; CheckFiles checks
+		// only the files that the configuration names.
+		return nil, nil
+	}
+	return ca, nil
+}
+
+func fileError(rng hcl.Range, block string, err error) *hcl.Diagnostic {
+	return errorAt(rng, "%s: %s", block, strings.TrimPrefix(err.Error(), "registrar: "))
+}
+
 func (c *Config) domainCA(now time.Time) (*DomainCA, error) {
 	if c.DomainCA != nil {
 		return LoadDomainCA(c.DomainCA.Cert, c.DomainCA.Key)
@@ -89,8 +111,12 @@ func (c *Config) domainCA(now time.Time) (*DomainCA, error) {
 // registrarCert loads the configured registrar certificate or generates
 // one in DataDir. A generated certificate needs the domain CA's key.
 func (c *Config) registrarCert(ca *DomainCA, now time.Time) (*RegistrarCert, error) {
-	if c.RegistrarCert != nil {
-		return LoadRegistrarCert(c.RegistrarCert.Cert, c.RegistrarCert.Key)
+	if kp := c.RegistrarCert; kp != nil {
+		rc, err := LoadRegistrarCert(kp.Cert, kp.Key)
+		if err != nil {
+			return nil, err
+		}
+		return linkDomainCA(rc, ca, kp.Cert)
 	}
 	hosts := c.Hostnames
 	if len(hosts) == 0 {
