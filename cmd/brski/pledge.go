@@ -75,12 +75,11 @@ func (f *pledgeFlags) validate() error {
 		return &exitError{code: 2, err: fmt.Errorf("brski pledge: --timeout %v must be "+
 			"positive", f.timeout)}
 	}
+	if err := f.checkConflicts(); err != nil {
+		return err
+	}
 	if f.radius != "" {
 		return f.validateRADIUS()
-	}
-	if f.eapTLS {
-		return &exitError{code: 2, err: errors.New("brski pledge: --eap-tls requires " +
-			"--radius; with --interface the pledge runs EAP-TLS once --out holds an LDevID")}
 	}
 	for _, req := range []struct{ name, value string }{
 		{"--idevid", f.idevid}, {"--key", f.key}, {"--masa-trust", f.masaTrust},

@@ -33,16 +33,80 @@ func (f *pledgeFlags) registerRADIUS(fs *flag.FlagSet) {
 		"est_realms starts EAP-EST without a Nak, one round trip less")
 }
 
+// flagConflict is a pair of pledge flags that must not be set together,
+// because they select different transports or because the transport that
+// the first selects ignores the second.
+type flagConflict struct {
+	first, second string
+	set           func(f *pledgeFlags) bool
+	advice        string // which flag to drop for which goal
+}
+
+var pledgeConflicts = []flagConflict{
+	{"--radius", "--interface", func(f *pledgeFlags) bool {
+		return f.radius != "" && f.interfaces != ""
+	}, "drop --interface to bootstrap over RADIUS through the simulated NAS, or " +
+		"drop --radius to bootstrap over 802.1X on the interface"},
+	{"--radius", "--registrar", func(f *pledgeFlags) bool {
+		return f.radius != "" && f.registrar != ""
+	}, "drop --registrar to bootstrap over RADIUS, or drop --radius to bootstrap over HTTPS"},
+	{"--eap-tls", "--interface", func(f *pledgeFlags) bool {
+		return f.eapTLS && f.radius == "" && f.interfaces != ""
+	}, "drop --eap-tls, because with --interface the pledge runs EAP-TLS by itself once " +
+		"--out holds an LDevID"},
+	{"--eap-tls", "--registrar", func(f *pledgeFlags) bool {
+		return f.eapTLS && f.radius == "" && f.registrar != ""
+	}, "drop --eap-tls to bootstrap over HTTPS; EAP-TLS runs only over --radius or " +
+		"--interface"},
+	{"--reset", "--radius", func(f *pledgeFlags) bool {
+		return f.reset && f.radius != ""
+	}, "drop --reset, because it forgets the enrollment record of --interface, which " +
+		"--radius neither reads nor writes"},
+}
+
+// radiusOnlyFlags are the flags that only the RADIUS transport reads.
+var radiusOnlyFlags = []struct {
+	name string
+	set  func(f *pledgeFlags) bool
+}{
+	{"--eap-tls", func(f *pledgeFlags) bool { return f.eapTLS }},
+	{"--secret-file", func(f *pledgeFlags) bool { return f.secretFile != "" }},
+	{"--mac", func(f *pledgeFlags) bool { return f.mac != "" }},
+	{"--identity", func(f *pledgeFlags) bool { return f.identity != "" }},
+}
+
+// checkConflicts returns a usage error for the first pair of flags that
+// must not be set together, and for a flag that only another transport
+// reads.
+func (f *pledgeFlags) checkConflicts() error {
+	for _, c := range pledgeConflicts {
+		if c.set(f) {
+			return &exitError{code: 2, err: fmt.Errorf("brski pledge: %s and %s cannot "+
+				"be used together; %s", c.first, c.second, c.advice)}
+		}
+	}
+	if f.radius == "" {
+		for _, o := range radiusOnlyFlags {
+			if o.set(f) {
+				return &exitError{code: 2, err: fmt.Errorf("brski pledge: %s requires "+
+					"--radius; add --radius HOST:PORT or drop %s", o.name, o.name)}
+			}
+		}
+	}
+	if f.reset && f.interfaces == "" {
+		return &exitError{code: 2, err: errors.New("brski pledge: --reset requires " +
+			"--interface, whose enrollment record it forgets; add --interface or " +
+			"drop --reset")}
+	}
+	return nil
+}
+
 func (f *pledgeFlags) validateRADIUS() error {
 	req := []struct{ name, value string }{{"--secret-file", f.secretFile}, {"--out", f.out}}
 	if !f.eapTLS {
 		req = append(req, struct{ name, value string }{"--idevid", f.idevid},
 			struct{ name, value string }{"--key", f.key},
 			struct{ name, value string }{"--masa-trust", f.masaTrust})
-	}
-	if f.registrar != "" {
-		return &exitError{code: 2, err: errors.New("brski pledge: choose --registrar or " +
-			"--radius, not both")}
 	}
 	for _, r := range req {
 		if r.value == "" {
