@@ -30,6 +30,9 @@ type DropReport struct {
 	// Suppressed counts the drops of the same source address and reason
 	// that the DropLog held back since its previous report of them.
 	Suppressed uint64
+	// Unreported counts the drops of other pairs that the DropLog did not
+	// report because its table was full, since its previous report.
+	Unreported uint64
 }
 
 // DropLog limits the reports of dropped datagrams to one per source address
@@ -41,10 +44,13 @@ type DropReport struct {
 // when none follows. Feed it from Server.OnDrop. The zero value is ready
 // to use, and a DropLog is safe for concurrent use.
 //
-// It tracks at most MaxSources pairs. While that many were reported within
-// the last Interval, drops from further pairs are not reported, so a flood
-// of spoofed source addresses cannot control the log volume. Server.Stats
-// still counts every drop.
+// It tracks at most MaxSources pairs, half of them for DropUnknownClient
+// and half for the reasons of datagrams from a configured client's
+// address. While one half is full of pairs reported within the last
+// Interval, drops of further pairs of that half are not reported, so a
+// flood of spoofed source addresses cannot control the log volume and
+// cannot hide the warnings about configured clients. The next report
+// counts those drops in Unreported. Server.Stats still counts every drop.
 type DropLog struct {
 	// Interval is the minimum time between two reports of one pair. Zero
 	// means DefaultDropLogInterval.
@@ -53,9 +59,11 @@ type DropLog struct {
 	// DefaultDropLogSources.
 	MaxSources int
 
-	now     func() time.Time
-	mu      sync.Mutex
-	entries map[dropLogKey]*dropLogEntry
+	now        func() time.Time
+	mu         sync.Mutex
+	entries    map[dropLogKey]*dropLogEntry
+	unknown    int // entries of DropUnknownClient
+	unreported uint64
 }
 
 type dropLogKey struct {
@@ -92,30 +100,45 @@ func (l *DropLog) Record(reason DropReason, addr net.Addr, err error) (DropRepor
 	case ok && t.Sub(e.reported) < interval:
 		e.suppressed++
 		return DropReport{}, false
-	case !ok && !l.makeRoom(t, interval):
+	case !ok && !l.makeRoom(key, t, interval):
+		l.unreported++
 		return DropReport{}, false
 	case !ok:
 		e = &dropLogEntry{}
 		l.entries[key] = e
+		if key.reason == DropUnknownClient {
+			l.unknown++
+		}
 	}
 	report := DropReport{Reason: reason, Addr: addr, Source: key.source, Err: err,
-		Suppressed: e.suppressed}
-	e.reported, e.suppressed = t, 0
+		Suppressed: e.suppressed, Unreported: l.unreported}
+	e.reported, e.suppressed, l.unreported = t, 0, 0
 	return report, true
 }
 
 // makeRoom forgets the pairs last reported an interval or more ago when
-// the table is full, and reports whether a new pair fits. The counts of
-// drops held back for a forgotten pair are lost.
-func (l *DropLog) makeRoom(t time.Time, interval time.Duration) bool {
-	limit := orDefault(l.MaxSources, DefaultDropLogSources)
-	if len(l.entries) < limit {
+// the half of the table that key belongs to is full, and reports whether
+// key fits. The counts of drops held back for a forgotten pair are lost.
+func (l *DropLog) makeRoom(key dropLogKey, t time.Time, interval time.Duration) bool {
+	limit := max(orDefault(l.MaxSources, DefaultDropLogSources)/2, 1)
+	if l.inHalf(key) < limit {
 		return true
 	}
 	for k, e := range l.entries {
 		if t.Sub(e.reported) >= interval {
 			delete(l.entries, k)
+			if k.reason == DropUnknownClient {
+				l.unknown--
+			}
 		}
 	}
-	return len(l.entries) < limit
+	return l.inHalf(key) < limit
+}
+
+// inHalf returns the number of pairs in the half of the table of key.
+func (l *DropLog) inHalf(key dropLogKey) int {
+	if key.reason == DropUnknownClient {
+		return l.unknown
+	}
+	return len(l.entries) - l.unknown
 }

@@ -64,7 +64,7 @@ func TestDropLogRecord(t *testing.T) {
 		},
 		{
 			name: "full table rejects new sources",
-			max:  2,
+			max:  4, // two pairs for unknown clients
 			events: []dropEvent{{0, unknown, "127.0.0.1:1"}, {0, unknown, "127.0.0.2:1"},
 				{time.Second, unknown, "127.0.0.3:1"},
 				{time.Minute, unknown, "127.0.0.3:1"}},

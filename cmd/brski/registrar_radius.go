@@ -225,6 +225,9 @@ func dropLogger(log hclog.Logger, clients *radius.ClientTable) func(radius.DropR
 			fields = append(fields, "client", client)
 		}
 		fields = append(fields, "fix", reason.Fix(client, report.Source))
+		if report.Unreported > 0 {
+			fields = append(fields, "unreported_other_sources", report.Unreported)
+		}
 		if report.Suppressed > 0 {
 			fields = append(fields, "suppressed_since_last", report.Suppressed)
 		}
