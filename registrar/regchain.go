@@ -15,15 +15,29 @@ var ErrForeignRegistrarCert = errors.New("registrar: registrar certificate not i
 
 // linkDomainCA checks that the registrar certificate chains to a
 // certificate of the domain CA file, directly or through the issuers in
-// certFile.
+// certFile, and returns the chain that the registrar presents.
+//
+// When certFile lacks that certificate of the domain CA file, the returned
+// chain is the path from the registrar certificate followed by the domain
+// CA chain from that certificate on. The TLS server chain and the CMS of
+// the registrar voucher request are then the same as with a generated
+// registrar certificate. A MASA may pin the certificate of the CMS chain
+// farthest from the registrar certificate (RFC 8995, Section 5.5.2), as
+// package masa does, so a registrar certificate alone would be pinned
+// instead of the domain CA.
 func linkDomainCA(rc *RegistrarCert, ca *DomainCA, certFile string) (*RegistrarCert, error) {
 	path := []*x509.Certificate{rc.Leaf()}
 	for {
 		top := path[len(path)-1]
-		for _, c := range ca.Chain {
-			if top.CheckSignatureFrom(c) == nil {
+		for i, c := range ca.Chain {
+			if top.CheckSignatureFrom(c) != nil {
+				continue
+			}
+			if containsCert(rc.Chain, c) {
 				return rc, nil
 			}
+			chain := append(path, ca.Chain[i:]...)
+			return &RegistrarCert{Chain: chain, Key: rc.Key}, nil
 		}
 		next := issuerOf(top, rc.Chain[1:], path)
 		if next == nil {
