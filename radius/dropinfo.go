@@ -62,8 +62,8 @@ func (r DropReason) Fix(client string, source netip.Addr) string {
 			"Message-Authenticator fail", name)
 	case DropMessageAuthenticatorMissing:
 		return fmt.Sprintf("make %s send Message-Authenticator (RFC 3579, Section 3.2); "+
-			"for a NAS that cannot, legacy = true accepts its requests without "+
-			"EAP-Message", name)
+			"legacy = true accepts only Access-Requests without EAP-Message that lack "+
+			"it, never Status-Server or EAP", name)
 	case DropMessageAuthenticatorZero:
 		return fmt.Sprintf("make %s compute Message-Authenticator with the shared secret "+
 			"instead of sending zeros", name)
