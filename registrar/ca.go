@@ -68,8 +68,9 @@ func LoadDomainCA(certFile, keyFile string) (*DomainCA, error) {
 			"keyCertSign key usage; put the issuing CA first", certFile, ca.Subject)
 	}
 	if !samePublicKey(ca.PublicKey, key.Public()) {
-		return nil, fmt.Errorf("registrar: %s does not contain the private key of the CA "+
-			"certificate in %s", keyFile, certFile)
+		return nil, fmt.Errorf("%w: %s does not contain the private key of the CA "+
+			"certificate in %s, so the key file belongs to another certificate; name the "+
+			"key of %s", ErrKeyMismatch, keyFile, certFile, certFile)
 	}
 	if err := checkCertKeys(chain, certFile, "CA certificate"); err != nil {
 		return nil, err
@@ -162,8 +163,9 @@ func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 		return nil, fmt.Errorf("registrar: registrar certificate: %w", err)
 	}
 	if !samePublicKey(chain[0].PublicKey, key.Public()) {
-		return nil, fmt.Errorf("registrar: %s does not contain the private key of the "+
-			"certificate in %s", keyFile, certFile)
+		return nil, fmt.Errorf("%w: %s does not contain the private key of the "+
+			"certificate in %s, so the key file belongs to another certificate; name the "+
+			"key of %s", ErrKeyMismatch, keyFile, certFile, certFile)
 	}
 	if !devid.HasCmcRA(chain[0]) {
 		return nil, fmt.Errorf("registrar: certificate %s has no id-kp-cmcRA extended key "+

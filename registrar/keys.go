@@ -20,6 +20,10 @@ import (
 // and masa_trust files.
 var ErrUnsupportedKey = errors.New("registrar: unsupported key")
 
+// ErrKeyMismatch is returned by LoadDomainCA and LoadRegistrarCert when the
+// key file does not contain the private key of the certificate.
+var ErrKeyMismatch = errors.New("registrar: private key does not match the certificate")
+
 // checkCertKeys applies checkKey to every certificate of a file. role names
 // the certificates in the error, such as "CA certificate".
 func checkCertKeys(certs []*x509.Certificate, file, role string) error {
