@@ -44,10 +44,23 @@ func checkRADIUSBlock(cfg *registrar.Config) hcl.Diagnostics {
 	}
 	dir := filepath.Dir(cfg.Filename)
 	if _, err := fc.ClientTable(dir); err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "radius: invalid client",
-			Detail: err.Error(), Subject: cfg.RADIUS.DefRange.Ptr()}}
+		return hcl.Diagnostics{clientDiagnostic(err, cfg.RADIUS.DefRange)}
 	}
 	return secretWarnings(fc, dir)
+}
+
+// clientDiagnostic turns an error of the client table into a diagnostic.
+// A *radius.ConfigError is reported at its client block with its client
+// and field, so that the location appears once; other errors at block.
+func clientDiagnostic(err error, block hcl.Range) *hcl.Diagnostic {
+	var ce *radius.ConfigError
+	if errors.As(err, &ce) && ce.Range.Filename != "" {
+		return &hcl.Diagnostic{Severity: hcl.DiagError,
+			Summary: fmt.Sprintf("radius: invalid client %q", ce.Client),
+			Detail:  fmt.Sprintf("%s: %v", ce.Field, ce.Err), Subject: ce.Range.Ptr()}
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "radius: invalid client",
+		Detail: err.Error(), Subject: block.Ptr()}
 }
 
 // secretWarnings returns the weak shared secrets of the client blocks as
