@@ -3,6 +3,7 @@ package authenticator
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -66,4 +67,41 @@ func TestRunFailsBeforeReadyForMissingBridge(t *testing.T) {
 	if readied {
 		t.Error("Run called Ready although it could not start")
 	}
+}
+
+// A port whose VLAN bridge an operator deleted returns to the
+// unauthenticated bridge, locked, at the next port control call, and a
+// later authorization works once the bridge exists again.
+func TestBridgePerVLANBridgeDeleted(t *testing.T) {
+	tp := newTopology(t, "brunauth", "brv10", "brunauth", "brv10")
+	pc := tp.portControl(t, BridgePerVLAN{
+		Unauthenticated: "brunauth",
+		Bridges:         map[string]string{"10": "brv10"},
+	})
+	if err := pc.Lock("p1"); err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	if err := pc.Authorize("p1", pledgeMAC, "10"); err != nil {
+		t.Fatalf("Authorize VLAN 10: %v", err)
+	}
+	runIP(t, "-n", tp.sw, "link", "del", "brv10")
+
+	if err := pc.Deauthorize("p1", pledgeMAC); err != nil {
+		t.Fatalf("Deauthorize after the bridge was deleted: %v", err)
+	}
+	requirePortState(t, pc, "p1", PortState{Bridge: "brunauth", Locked: true})
+	tp.pledgeToHost.requireUnreachable(t, "back in the unauthenticated bridge")
+
+	if err := pc.Authorize("p1", pledgeMAC, "10"); err == nil {
+		t.Error("Authorize into the deleted bridge succeeded")
+	}
+	runIP(t, "-n", tp.sw, "link", "add", "brv10", "type", "bridge")
+	runIP(t, "-n", tp.sw, "link", "set", "brv10", "up")
+	runIP(t, "-n", tp.sw, "link", "set", "p2", "master", "brv10")
+	if err := pc.Authorize("p1", pledgeMAC, "10"); err != nil {
+		t.Fatalf("Authorize after the bridge was created again: %v", err)
+	}
+	requirePortState(t, pc, "p1",
+		PortState{Bridge: "brv10", Locked: true, Static: []net.HardwareAddr{pledgeMAC}})
+	tp.pledgeToHost.requireReachable(t, "in VLAN 10 again")
 }

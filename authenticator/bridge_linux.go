@@ -236,13 +236,35 @@ func (pc *PortControl) Deauthorize(port string, mac net.HardwareAddr) error {
 	return nil
 }
 
+// bridgePort returns the link of port. A port without a master bridge,
+// as after an operator deleted the bridge of its VLAN, goes back into the
+// unauthenticated bridge, locked and without authorized MACs, when the
+// VLAN backend has one. Otherwise it is an error wrapping
+// ErrNotBridgePort.
 func (pc *PortControl) bridgePort(port string) (netlink.Link, error) {
 	link, err := pc.handle.LinkByName(port)
 	if err != nil {
 		return nil, fmt.Errorf("authenticator: port %q: %w", port, err)
 	}
-	if link.Attrs().MasterIndex == 0 {
+	if link.Attrs().MasterIndex != 0 {
+		return link, nil
+	}
+	moved, err := pc.vlans.place(pc.handle, link, "")
+	if err != nil || !moved {
 		return nil, fmt.Errorf("%w: %q has no master bridge", ErrNotBridgePort, port)
+	}
+	if link, err = pc.handle.LinkByName(port); err != nil {
+		return nil, fmt.Errorf("authenticator: port %q: %w", port, err)
+	}
+	err = pc.setPortFlags(link, portFlag{nl.IFLA_BRPORT_LEARNING, false},
+		portFlag{brportLocked, true}, portFlag{nl.IFLA_BRPORT_FLUSH, true})
+	if err != nil {
+		return nil, fmt.Errorf("authenticator: lock port %q: %w", port, err)
+	}
+	if rec, ok := pc.ports[port]; ok {
+		// The new bridge port has none of the static FDB entries.
+		rec.vlan = ""
+		clear(rec.macs)
 	}
 	return link, nil
 }
