@@ -51,8 +51,10 @@ type DomainCA struct {
 }
 
 // LoadDomainCA reads an external CA from a PEM certificate file (the CA
-// first, then any issuers) and a PEM private key file. An RSA CA key
-// shorter than 2048 bits gets an error wrapping ErrUnsupportedKey.
+// first, then any issuers) and a PEM private key file. A certificate whose
+// key is not ECDSA P-256, P-384 or P-521 or RSA of at least 2048 bits gets
+// an error wrapping ErrUnsupportedKey, and a key file of another
+// certificate one wrapping ErrKeyMismatch.
 func LoadDomainCA(certFile, keyFile string) (*DomainCA, error) {
 	chain, err := readCertificates(certFile)
 	if err != nil {
@@ -151,8 +153,10 @@ func (rc *RegistrarCert) TLSCertificate() tls.Certificate {
 
 // LoadRegistrarCert reads a registrar certificate chain and its private key
 // from PEM files and checks that the certificate has the id-kp-cmcRA
-// extended key usage. A certificate whose key is neither ECDSA nor RSA of
-// at least 2048 bits gets an error wrapping ErrUnsupportedKey.
+// extended key usage. A certificate whose key is not ECDSA P-256, P-384 or
+// P-521 or RSA of at least 2048 bits gets an error wrapping
+// ErrUnsupportedKey, and a key file of another certificate one wrapping
+// ErrKeyMismatch.
 func LoadRegistrarCert(certFile, keyFile string) (*RegistrarCert, error) {
 	chain, err := readCertificates(certFile)
 	if err != nil {

@@ -129,3 +129,38 @@ func TestRegistrarCertIssuer(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistrarCertGeneratedCA checks a registrar_cert without domain_ca:
+// CheckFiles compares it with the generated domain CA once DataDir has one,
+// and start rejects it, because a new domain CA cannot have issued it.
+func TestRegistrarCertGeneratedCA(t *testing.T) {
+	other := newTestCA(t, "other CA")
+	reg := issueRegistrar(t, other)
+	for _, generated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("generated CA %v", generated), func(t *testing.T) {
+			dir := t.TempDir()
+			regCert, regKey := writeTestKeyPair(t, dir, "registrar",
+				[]*x509.Certificate{reg.cert}, reg)
+			if generated {
+				if _, err := GenerateDomainCA(filepath.Join(dir, DefaultDataDir),
+					time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			src := fmt.Sprintf("registrar_cert {\n  cert = %q\n  key = %q\n}\n%s",
+				regCert, regKey, minimalPolicy)
+			cfg, err := ParseConfig(filepath.Join(dir, "registrar.hcl"), []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			diags := cfg.CheckFiles()
+			if got := diags.HasErrors(); got != generated {
+				t.Errorf("CheckFiles has errors = %v, want %v: %v", got, generated, diags)
+			}
+			_, err = cfg.Options(newMemStore(), time.Now())
+			if !errors.Is(err, ErrForeignRegistrarCert) {
+				t.Errorf("Options error = %v, want ErrForeignRegistrarCert", err)
+			}
+		})
+	}
+}

@@ -79,7 +79,8 @@ func (c *Config) CheckFiles() hcl.Diagnostics {
 }
 
 // existingDomainCA loads the domain_ca files, or the generated domain CA in
-// DataDir. It returns nil and no error when there is neither.
+// DataDir. Without domain_ca, it returns nil and no error when DataDir has
+// no domain CA that loads.
 func (c *Config) existingDomainCA() (*DomainCA, error) {
 	if c.DomainCA != nil {
 		return LoadDomainCA(c.DomainCA.Cert, c.DomainCA.Key)
