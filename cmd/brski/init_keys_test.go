@@ -15,6 +15,7 @@ func TestInitLabLoads(t *testing.T) {
 	if code, _, stderr := runBrski("init", dir, "--devices", "1"); code != 0 {
 		t.Fatalf("init exit %d, stderr:\n%s", code, stderr)
 	}
+
 	cfg, err := registrar.LoadConfig(filepath.Join(dir, "registrar.hcl"))
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
@@ -22,6 +23,7 @@ func TestInitLabLoads(t *testing.T) {
 	if diags := cfg.CheckFiles(); diags.HasErrors() {
 		t.Fatalf("CheckFiles: %v", diags)
 	}
+
 	opts, err := cfg.Options(nil, time.Now())
 	if err != nil {
 		t.Fatalf("Options: %v", err)
@@ -29,6 +31,7 @@ func TestInitLabLoads(t *testing.T) {
 	if got := len(opts.Manufacturers); got != 1 {
 		t.Errorf("manufacturers = %d, want 1", got)
 	}
+
 	chain := opts.Cert.Chain
 	if err := chain[0].CheckSignatureFrom(opts.DomainCA.Cert); err != nil {
 		t.Errorf("registrar certificate is not issued by the domain CA: %v", err)
@@ -37,6 +40,7 @@ func TestInitLabLoads(t *testing.T) {
 		t.Errorf("registrar chain ends at %q, want the domain CA %q", last.Subject,
 			opts.DomainCA.Cert.Subject)
 	}
+
 	again, err := cfg.Options(nil, time.Now())
 	if err != nil {
 		t.Fatalf("second Options: %v", err)
