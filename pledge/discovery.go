@@ -111,7 +111,8 @@ func (p *Pledge) Discover(ctx context.Context, d Discovery) (*Result, Attempt, e
 	}
 	urls := slices.Concat(d.lookupRegistrars(ctx, record), d.RegistrarURLs)
 	for _, url := range urls {
-		res, err := p.Bootstrap(ctx, url)
+		// A refused connection moves on to the next registrar at once.
+		res, err := p.bootstrap(ctx, url, false)
 		a := Attempt{RegistrarURL: url, Err: err}
 		if err == nil {
 			return res, a, nil

@@ -3,6 +3,7 @@ package pledge
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors of voucher validation (RFC 8366, Section 5.6 and RFC 8995,
@@ -78,6 +79,34 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("pledge: %s: registrar returned HTTP %d: %q",
 		e.Path, e.StatusCode, e.Message)
 }
+
+// UnreachableError is a registrar that could not be reached until the
+// context ended: every connection was refused, or the registrar closed it
+// without a response to a request that the pledge may resend.
+type UnreachableError struct {
+	URL      string        // registrar URL, such as https://registrar.example:8443
+	Attempts int           // connection attempts, each of them failed
+	Elapsed  time.Duration // from the first attempt until the pledge gave up
+	Err      error         // error of the last attempt
+	Cause    error         // why the pledge stopped, such as context.DeadlineExceeded
+}
+
+// Error returns the URL, the attempts and the last attempt's error.
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("pledge: no registrar listens at %s after %s in %s: %v", e.URL,
+		e.AttemptsText(), e.Elapsed.Round(100*time.Millisecond), e.Err)
+}
+
+// AttemptsText returns Attempts with its noun, such as "1 attempt".
+func (e *UnreachableError) AttemptsText() string {
+	if e.Attempts == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", e.Attempts)
+}
+
+// Unwrap returns the last attempt's error and the reason to stop.
+func (e *UnreachableError) Unwrap() []error { return []error{e.Err, e.Cause} }
 
 // validationErrors lists the sentinels whose text serves as a telemetry
 // reason, in the order reason looks for them.

@@ -114,25 +114,33 @@ func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
 	return resp, checkStatus(x, resp)
 }
 
-// reconnect sends x and, while the connection to the registrar cannot be
-// opened, sends it again after wait, at least minReconnectWait, until ctx
-// ends. A registrar that restarts between 202 responses is thus waited for
-// within the caller's deadline. Only failed dials are retried, because the
-// registrar never saw the request then, and status reports never are.
+// reconnect sends x and, while retryable accepts the error, sends it again
+// after wait, at least minReconnectWait, until ctx ends. A registrar that
+// restarts between 202 responses is thus waited for within the caller's
+// deadline. Giving up returns an *UnreachableError.
 func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
 	wait time.Duration) (*response, error) {
 	wait = max(wait, minReconnectWait)
-	for {
+	start := time.Now()
+	for attempts := 1; ; attempts++ {
 		resp, err := roundTrip(ctx, s, x)
-		var opErr *net.OpError
-		if err == nil || x.telemetry || !errors.As(err, &opErr) || opErr.Op != "dial" {
+		if err == nil || !retryable(x, err) {
 			return resp, err
 		}
 		p.trace(Event{Kind: EventConnectRetry, Path: x.path, Wait: wait, Err: err})
 		if serr := sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("%w; stopped waiting for the registrar: %w", err, serr)
+			return nil, &UnreachableError{URL: s.BaseURL, Attempts: attempts,
+				Elapsed: time.Since(start), Err: err, Cause: serr}
 		}
 	}
+}
+
+// retryable reports whether x may be sent again after err. Only failed
+// dials are retried, because the registrar never saw the request then, and
+// status reports never are.
+func retryable(x exchange, err error) bool {
+	var opErr *net.OpError
+	return !x.telemetry && errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 func checkStatus(x exchange, resp *response) error {

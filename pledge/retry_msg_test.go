@@ -2,10 +2,12 @@ package pledge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,4 +113,95 @@ func noReconnectWait(t *testing.T) {
 	first, least := firstReconnectWait, minReconnectWait
 	firstReconnectWait, minReconnectWait = 0, 0
 	t.Cleanup(func() { firstReconnectWait, minReconnectWait = first, least })
+}
+
+// closedAddr returns a loopback TCP address that nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestBootstrapWaitsForRegistrar starts the registrar on the pledge's
+// first retry, after the provisional TLS connection was refused.
+func TestBootstrapWaitsForRegistrar(t *testing.T) {
+	noReconnectWait(t)
+	pki := newTestPKI(t)
+	addr := closedAddr(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter,
+		_ *http.Request) {
+		http.Error(w, "no rule accepted the device", http.StatusForbidden)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.registrar.tlsCert()}}
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var kinds []EventKind
+	started := false
+	p := pki.pledge()
+	p.Trace = func(e Event) {
+		kinds = append(kinds, e.Kind)
+		if e.Kind != EventConnectRetry || started {
+			return
+		}
+		started = true
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("listen on %s: %v", addr, err)
+			cancel()
+			return
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+		srv.StartTLS()
+	}
+	_, err := p.Bootstrap(ctx, "https://"+addr)
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
+		t.Errorf("Bootstrap error = %v, want the registrar's 403", err)
+	}
+	want := []EventKind{EventConnectRetry, EventVoucherRequested}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestBootstrapRegistrarStaysDown checks that the retries of a refused
+// provisional TLS connection end with the context, and that the error
+// counts the attempts.
+func TestBootstrapRegistrarStaysDown(t *testing.T) {
+	noReconnectWait(t)
+	url := "https://" + closedAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var paths []string
+	p := newTestPKI(t).pledge()
+	p.Trace = func(e Event) {
+		if e.Kind == EventConnectRetry {
+			paths = append(paths, e.Path)
+		}
+		if len(paths) == 3 {
+			cancel()
+		}
+	}
+	_, err := p.Bootstrap(ctx, url)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Bootstrap error = %v, want an *UnreachableError", err)
+	}
+	if ue.URL != url || ue.Attempts != 3 {
+		t.Errorf("URL %q after %d attempts, want %q after 3", ue.URL, ue.Attempts, url)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Bootstrap error = %v, want ECONNREFUSED and context.Canceled", err)
+	}
+	want := []string{pathRequestVoucher, pathRequestVoucher, pathRequestVoucher}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("paths of the retry events (-want +got):\n%s", diff)
+	}
 }

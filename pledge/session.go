@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 // Session is the transport that one bootstrapping attempt runs over: an HTTP
@@ -81,8 +83,28 @@ func (s Session) url(path string) string {
 // registrarURL: it opens a provisional TLS connection with the IDevID as
 // client certificate (RFC 8995, Section 5.1), then calls Run. Every later
 // connection of the attempt must present the same registrar certificate.
+// While the registrar's host refuses the connection, Bootstrap reports
+// EventConnectRetry and dials again until ctx ends, and then returns an
+// *UnreachableError.
 func (p *Pledge) Bootstrap(ctx context.Context, registrarURL string) (*Result, error) {
+	return p.bootstrap(ctx, registrarURL, true)
+}
+
+// bootstrap is Bootstrap, which dials once unless waitRefused is set.
+func (p *Pledge) bootstrap(ctx context.Context, registrarURL string, waitRefused bool) (
+	*Result, error) {
 	s, closeIdle, err := p.DialHTTPS(ctx, registrarURL)
+	start := time.Now()
+	for attempts := 1; waitRefused && errors.Is(err, syscall.ECONNREFUSED); attempts++ {
+		wait := max(firstReconnectWait, minReconnectWait)
+		p.trace(Event{Kind: EventConnectRetry, Path: pathRequestVoucher, Wait: wait,
+			Err: err})
+		if serr := sleep(ctx, wait); serr != nil {
+			return nil, &UnreachableError{URL: registrarURL, Attempts: attempts,
+				Elapsed: time.Since(start), Err: err, Cause: serr}
+		}
+		s, closeIdle, err = p.DialHTTPS(ctx, registrarURL)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -154,6 +154,23 @@ func runPledgeContext(ctx context.Context, args []string, stdout, stderr io.Writ
 	return err
 }
 
+// unreachableError is a registrar that refused every connection until
+// --timeout, with the flag to check.
+type unreachableError struct{ ue *pledge.UnreachableError }
+
+func (e *unreachableError) Error() string {
+	last := e.ue.Err.Error()
+	var errno syscall.Errno
+	if errors.As(e.ue.Err, &errno) {
+		last = errno.Error()
+	}
+	return fmt.Sprintf("no registrar listens at %s after %s in %s; check --registrar and "+
+		"that the registrar runs (last attempt: %s)", e.ue.URL, e.ue.AttemptsText(),
+		e.ue.Elapsed.Round(100*time.Millisecond), last)
+}
+
+func (e *unreachableError) Unwrap() error { return e.ue }
+
 // run bootstraps over the transport that the flags choose.
 func (f *pledgeFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.interfaces != "" {
@@ -171,6 +188,10 @@ func (f *pledgeFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	res, err := p.Bootstrap(ctx, f.registrar)
+	var ue *pledge.UnreachableError
+	if errors.As(err, &ue) {
+		return &unreachableError{ue}
+	}
 	if err != nil {
 		return f.timeoutError(ctx, err)
 	}

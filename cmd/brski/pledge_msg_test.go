@@ -222,3 +222,29 @@ func TestPledgeRADIUSServerStops(t *testing.T) {
 		t.Errorf("error %v names the tunnel's URL; want the transport", ne.err)
 	}
 }
+
+// TestPledgeRegistrarDown runs the pledge against a port that nothing
+// listens on: it retries until --timeout and then names --registrar.
+func TestPledgeRegistrarDown(t *testing.T) {
+	args := pledgeLabArgs(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "https://" + l.Addr().String()
+	l.Close()
+	code, _, stderr := runBrski(append(args, "--registrar", url, "--timeout", "2s",
+		"--out", filepath.Join(t.TempDir(), "out"))...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if !strings.Contains(stderr, "registrar unreachable; retrying") {
+		t.Errorf("stderr %q logs no retry", stderr)
+	}
+	for _, want := range []string{"brski pledge: no registrar listens at " + url + " after ",
+		"; check --registrar and that the registrar runs", "connection refused"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+}
