@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -83,9 +84,9 @@ type response struct {
 // send performs x on s and repeats the same request while the registrar
 // responds 202 Accepted, waiting for Retry-After each time (RFC 8995,
 // Section 5.6 and RFC 7030, Section 4.2.3). A status outside x.want returns
-// a *StatusError. A refused connection is retried as reconnect describes.
+// a *StatusError. A failed connection is retried as reconnect describes.
 func (p *Pledge) send(ctx context.Context, s Session, x exchange) (*response, error) {
-	resp, err := p.reconnect(ctx, s, x, firstReconnectWait)
+	resp, err := p.reconnect(ctx, s, x, firstReconnectWait, false)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
 			return nil, fmt.Errorf("pledge: %s: waiting to retry: %w", x.path, err)
 		}
 		var err error
-		if resp, err = p.reconnect(ctx, s, x, wait); err != nil {
+		if resp, err = p.reconnect(ctx, s, x, wait, true); err != nil {
 			return nil, err
 		}
 	}
@@ -117,14 +118,15 @@ func (p *Pledge) retryAccepted(ctx context.Context, s Session, x exchange,
 // reconnect sends x and, while retryable accepts the error, sends it again
 // after wait, at least minReconnectWait, until ctx ends. A registrar that
 // restarts between 202 responses is thus waited for within the caller's
-// deadline. Giving up returns an *UnreachableError.
+// deadline. resend is true when x follows a 202 response to the same
+// request. Giving up returns an *UnreachableError.
 func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
-	wait time.Duration) (*response, error) {
+	wait time.Duration, resend bool) (*response, error) {
 	wait = max(wait, minReconnectWait)
 	start := time.Now()
 	for attempts := 1; ; attempts++ {
 		resp, err := roundTrip(ctx, s, x)
-		if err == nil || !retryable(x, err) {
+		if err == nil || !retryable(s, x, resend, err) {
 			return resp, err
 		}
 		p.trace(Event{Kind: EventConnectRetry, Path: x.path, Wait: wait, Err: err})
@@ -135,12 +137,32 @@ func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
 	}
 }
 
-// retryable reports whether x may be sent again after err. Only failed
-// dials are retried, because the registrar never saw the request then, and
-// status reports never are.
-func retryable(x exchange, err error) bool {
+// retryable reports whether x may be sent again after err. A failed dial
+// is retried, because the registrar never saw the request then. A
+// connection that the registrar closed without a response is retried only
+// for a request that the registrar may see twice: a GET, or the voucher
+// request after a 202, which asks for that same request again (RFC 8995,
+// Section 5.6). Never simpleenroll, which could issue a second LDevID.
+// Only sessions that dial their own connections retry a closed one,
+// because a closed EAP-EST tunnel ends the EAP conversation. Status
+// reports are never retried.
+func retryable(s Session, x exchange, resend bool, err error) bool {
+	if x.telemetry {
+		return false
+	}
 	var opErr *net.OpError
-	return !x.telemetry && errors.As(err, &opErr) && opErr.Op == "dial"
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	idempotent := x.method == http.MethodGet || (resend && x.path == pathRequestVoucher)
+	return idempotent && s.Via == "" && closedWithoutResponse(err)
+}
+
+// closedWithoutResponse reports whether err is a connection that the peer
+// closed or reset before a whole response arrived.
+func closedWithoutResponse(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET)
 }
 
 func checkStatus(x exchange, resp *response) error {

@@ -17,7 +17,7 @@ import (
 )
 
 // scriptedTransport responds to each request with the next step of a script:
-// a status code, or a dial error when the code is 0.
+// a status code, a dial error when the code is 0, or closed.
 type scriptedTransport struct {
 	mu    sync.Mutex
 	steps []int
@@ -25,6 +25,10 @@ type scriptedTransport struct {
 }
 
 var errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+// closed is the step of a registrar that closes the connection without a
+// response, which net/http reports as io.EOF.
+const closed = -1
 
 func (st *scriptedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st.mu.Lock()
@@ -34,8 +38,11 @@ func (st *scriptedTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	code := st.steps[st.sent]
 	st.sent++
-	if code == 0 {
+	switch code {
+	case 0:
 		return nil, errRefused
+	case closed:
+		return nil, io.EOF
 	}
 	h := http.Header{}
 	if code == http.StatusAccepted {
@@ -78,6 +85,61 @@ func TestSendRetriesRefusedConnection(t *testing.T) {
 			}
 			if st.sent != tt.wantSent {
 				t.Errorf("requests sent = %d, want %d", st.sent, tt.wantSent)
+			}
+		})
+	}
+}
+
+// TestSendRetriesClosedConnection checks which requests are sent again
+// after the registrar closed the connection without a response.
+func TestSendRetriesClosedConnection(t *testing.T) {
+	noReconnectWait(t)
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		via       string
+		steps     []int
+		wantErr   error
+		wantKinds []EventKind
+	}{
+		{"voucher request after 202", http.MethodPost, pathRequestVoucher, "",
+			[]int{202, closed, closed, 200}, nil,
+			[]EventKind{EventRetry, EventConnectRetry, EventConnectRetry}},
+		{"voucher request refused then closed", http.MethodPost, pathRequestVoucher, "",
+			[]int{202, 0, closed, 200}, nil,
+			[]EventKind{EventRetry, EventConnectRetry, EventConnectRetry}},
+		{"first voucher request", http.MethodPost, pathRequestVoucher, "",
+			[]int{closed, 200}, io.EOF, nil},
+		{"GET", http.MethodGet, pathCACerts, "", []int{closed, 200}, nil,
+			[]EventKind{EventConnectRetry}},
+		{"simpleenroll", http.MethodPost, pathSimpleEnroll, "", []int{closed, 200},
+			io.EOF, nil},
+		{"simpleenroll after 202", http.MethodPost, pathSimpleEnroll, "",
+			[]int{202, closed, 200}, io.EOF, []EventKind{EventRetry}},
+		{"GET in a tunnel", http.MethodGet, pathCACerts, "inside the tunnel",
+			[]int{closed, 200}, io.EOF, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &scriptedTransport{steps: tt.steps}
+			s := Session{HTTP: &http.Client{Transport: st}, BaseURL: "https://registrar.test",
+				Via: tt.via}
+			var kinds []EventKind
+			p := &Pledge{Trace: func(e Event) { kinds = append(kinds, e.Kind) }}
+			x := exchange{method: tt.method, path: tt.path, want: []int{200}}
+			if tt.method == http.MethodPost {
+				x.body = []byte("request")
+			}
+			_, err := p.send(t.Context(), s, x)
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("send error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantKinds, kinds); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if want := len(tt.wantKinds) + 1; st.sent != want {
+				t.Errorf("requests sent = %d, want %d", st.sent, want)
 			}
 		})
 	}
