@@ -151,8 +151,19 @@ func runPledgeContext(ctx context.Context, args []string, stdout, stderr io.Writ
 	if errors.As(context.Cause(ctx), &ie) {
 		return ie
 	}
-	return err
+	if err != nil {
+		return &pledgeError{err}
+	}
+	return nil
 }
+
+// pledgeError is an error of "brski pledge" without the "pledge: " prefix
+// of the pledge package, which the command's own "brski pledge: " repeats.
+type pledgeError struct{ err error }
+
+func (e *pledgeError) Error() string { return strings.TrimPrefix(e.err.Error(), "pledge: ") }
+
+func (e *pledgeError) Unwrap() error { return e.err }
 
 // unreachableError is a registrar that refused every connection until
 // --timeout, with the flag to check.

@@ -248,3 +248,23 @@ func TestPledgeRegistrarDown(t *testing.T) {
 		}
 	}
 }
+
+// TestPledgeErrorPrefix checks that an error of the pledge package is
+// printed with the command's prefix alone.
+func TestPledgeErrorPrefix(t *testing.T) {
+	args := pledgeLabArgs(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter,
+		_ *http.Request) {
+		http.Error(w, "no rule accepted the device", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	code, _, stderr := runBrski(append(args, "--registrar", srv.URL,
+		"--out", filepath.Join(t.TempDir(), "out"))...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	want := "brski pledge: /.well-known/brski/requestvoucher: registrar returned HTTP 403"
+	if !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr %q, want it to start with %q", stderr, want)
+	}
+}
