@@ -268,3 +268,51 @@ func TestPledgeErrorPrefix(t *testing.T) {
 		t.Errorf("stderr %q, want it to start with %q", stderr, want)
 	}
 }
+
+// TestPledgeRegistrarClosesAfter202 closes the connection of the voucher
+// request that follows a 202, as a registrar killed during the wait does.
+// The pledge sends the request again and reaches the registrar's 403.
+func TestPledgeRegistrarClosesAfter202(t *testing.T) {
+	args := pledgeLabArgs(t)
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter,
+		r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		requests++
+		n := requests
+		mu.Unlock()
+		switch n {
+		case 1:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusAccepted)
+		case 2:
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			conn.Close()
+		default:
+			http.Error(w, "no rule accepted the device", http.StatusForbidden)
+		}
+	}))
+	defer srv.Close()
+	code, _, stderr := runBrski(append(args, "--registrar", srv.URL, "--timeout", "1m",
+		"--out", filepath.Join(t.TempDir(), "out"))...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if !strings.Contains(stderr, "registrar unreachable; retrying") {
+		t.Errorf("stderr %q logs no retry", stderr)
+	}
+	if !strings.Contains(stderr, "HTTP 403") {
+		t.Errorf("stderr %q, want the 403 of the resent voucher request", stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 3 {
+		t.Errorf("registrar saw %d requests, want 3", requests)
+	}
+}
