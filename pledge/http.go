@@ -50,10 +50,11 @@ const (
 )
 
 // Waits before a request is sent again after a failed connection. The
-// first request of an exchange waits firstReconnectWait, as after a 202
-// without Retry-After. Later ones wait the Retry-After of the last 202 but
-// at least minReconnectWait, so a Retry-After of 0 cannot make the pledge
-// dial in a busy loop. Tests set both to zero.
+// provisional TLS connection and the first request of an exchange wait
+// firstReconnectWait, as after a 202 without Retry-After. Later ones wait
+// the Retry-After of the last 202 but at least minReconnectWait, so a
+// Retry-After of 0 cannot make the pledge dial in a busy loop. Tests set
+// both to zero.
 var (
 	firstReconnectWait = defaultRetryAfter
 	minReconnectWait   = time.Second
@@ -141,9 +142,9 @@ func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
 // is retried, because the registrar never saw the request then. A
 // connection that the registrar closed without a response is retried only
 // for a request that the registrar may see twice: a GET, or the voucher
-// request after a 202, which asks for that same request again (RFC 8995,
-// Section 5.6). Never simpleenroll, which could issue a second LDevID.
-// Only sessions that dial their own connections retry a closed one,
+// request after a 202, because a 202 requests that same request again
+// (RFC 8995, Section 5.6). simpleenroll never is, because it could issue a
+// second LDevID. Only sessions that dial their own connections retry a closed one,
 // because a closed EAP-EST tunnel ends the EAP conversation. Status
 // reports are never retried.
 func retryable(s Session, x exchange, resend bool, err error) bool {
@@ -158,8 +159,8 @@ func retryable(s Session, x exchange, resend bool, err error) bool {
 	return idempotent && s.Via == "" && closedWithoutResponse(err)
 }
 
-// closedWithoutResponse reports whether err is a connection that the peer
-// closed or reset before a whole response arrived.
+// closedWithoutResponse reports whether err means that the peer closed or
+// reset the connection before a whole response arrived.
 func closedWithoutResponse(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET)

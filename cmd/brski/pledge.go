@@ -165,7 +165,7 @@ func (e *pledgeError) Error() string { return strings.TrimPrefix(e.err.Error(), 
 
 func (e *pledgeError) Unwrap() error { return e.err }
 
-// unreachableError is a registrar that refused every connection until
+// unreachableError is a registrar that the pledge could not reach until
 // --timeout, with the flag to check.
 type unreachableError struct{ ue *pledge.UnreachableError }
 
