@@ -93,8 +93,8 @@ func (p *Pledge) Bootstrap(ctx context.Context, registrarURL string) (*Result, e
 // bootstrap is Bootstrap, which dials once unless waitRefused is set.
 func (p *Pledge) bootstrap(ctx context.Context, registrarURL string, waitRefused bool) (
 	*Result, error) {
-	s, closeIdle, err := p.DialHTTPS(ctx, registrarURL)
 	start := time.Now()
+	s, closeIdle, err := p.DialHTTPS(ctx, registrarURL)
 	for attempts := 1; waitRefused && errors.Is(err, syscall.ECONNREFUSED); attempts++ {
 		wait := max(firstReconnectWait, minReconnectWait)
 		p.trace(Event{Kind: EventConnectRetry, Path: pathRequestVoucher, Wait: wait,
