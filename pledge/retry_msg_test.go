@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -152,7 +153,8 @@ func TestSendRefusedUntilContextEnds(t *testing.T) {
 	steps := make([]int, 3)
 	st := &scriptedTransport{steps: steps}
 	s := Session{HTTP: &http.Client{Transport: st}, BaseURL: "https://registrar.test"}
-	ctx, cancel := context.WithCancel(t.Context())
+	// The deadline only ends a run that would otherwise hang.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	retries := 0
 	p := &Pledge{Trace: func(e Event) {
 		if retries++; retries == len(steps) {
@@ -201,7 +203,8 @@ func TestBootstrapWaitsForRegistrar(t *testing.T) {
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.registrar.tlsCert()}}
 	defer srv.Close()
-	ctx, cancel := context.WithCancel(t.Context())
+	// The deadline only ends a run that would otherwise hang.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var kinds []EventKind
 	started := false
@@ -239,7 +242,8 @@ func TestBootstrapWaitsForRegistrar(t *testing.T) {
 func TestBootstrapRegistrarStaysDown(t *testing.T) {
 	noReconnectWait(t)
 	url := "https://" + closedAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
+	// The deadline only ends a run that would otherwise hang.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var paths []string
 	p := newTestPKI(t).pledge()
