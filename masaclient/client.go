@@ -5,6 +5,7 @@
 package masaclient
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -57,6 +58,15 @@ type Config struct {
 	// the caller can log why the MASA request is not done yet. It must not
 	// block.
 	OnRetry func(Retry)
+}
+
+type retryObserverKey struct{}
+
+// WithRetryObserver returns a context whose requests report each retried
+// attempt to fn, before Config.OnRetry, so that a caller can show why one
+// request is not done yet. fn must not block.
+func WithRetryObserver(ctx context.Context, fn func(Retry)) context.Context {
+	return context.WithValue(ctx, retryObserverKey{}, fn)
 }
 
 // Retry describes a failed attempt that the client retries after Delay.

@@ -30,6 +30,9 @@ type pendingEntry struct {
 	err     error
 	started time.Time
 	ended   time.Time
+	// status describes what a running exchange waits for, such as a MASA
+	// retry, or is empty.
+	status string
 }
 
 func newPendingTable(ttl time.Duration, now func() time.Time) *pendingTable {
@@ -37,11 +40,12 @@ func newPendingTable(ttl time.Duration, now func() time.Time) *pendingTable {
 }
 
 // start returns the entry for key, and starts run in a new goroutine for a
-// request with nonce when there is none. It returns nil when maxPending
-// entries exist already. The entry's nonce may differ from nonce when
-// another request for the same key started it.
+// request with nonce when there is none. run may report what it waits for
+// through setStatus, which status returns. start returns nil when
+// maxPending entries exist already. The entry's nonce may differ from
+// nonce when another request for the same key started it.
 func (t *pendingTable) start(key string, nonce []byte,
-	run func() (*exchangeResult, error)) *pendingEntry {
+	run func(setStatus func(string)) (*exchangeResult, error)) *pendingEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expireLocked()
@@ -53,14 +57,26 @@ func (t *pendingTable) start(key string, nonce []byte,
 	}
 	e := &pendingEntry{nonce: nonce, done: make(chan struct{}), started: t.now()}
 	t.entries[key] = e
+	setStatus := func(status string) {
+		t.mu.Lock()
+		e.status = status
+		t.mu.Unlock()
+	}
 	go func() {
-		res, err := run()
+		res, err := run(setStatus)
 		t.mu.Lock()
 		e.res, e.err, e.ended = res, err, t.now()
 		t.mu.Unlock()
 		close(e.done)
 	}()
 	return e
+}
+
+// status returns what the running exchange of e last reported.
+func (t *pendingTable) status(e *pendingEntry) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return e.status
 }
 
 // wait returns true when e finishes within d.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/masaclient"
 	"github.com/brski-eap/brski/policies"
 	"github.com/brski-eap/brski/voucher"
 )
@@ -85,7 +86,12 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	}
 	key := pendingKey(pr, body)
 	ctx := context.WithoutCancel(req.Context())
-	run := func() (*exchangeResult, error) { return r.exchange(ctx, pr, facts) }
+	run := func(setStatus func(string)) (*exchangeResult, error) {
+		observed := masaclient.WithRetryObserver(ctx, func(retry masaclient.Retry) {
+			setStatus(retryStatus(retry))
+		})
+		return r.exchange(observed, pr, facts)
+	}
 	e := r.pending.start(key, pr.req.Nonce, run)
 	if e != nil && !bytes.Equal(e.nonce, pr.req.Nonce) &&
 		r.pending.dropAbandoned(key, e, 2*r.opts.RetryAfter) {
@@ -98,9 +104,13 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 			Message: "too many voucher requests are in progress; try again later"}
 	}
 	if !r.pending.wait(e, r.opts.VoucherWait) {
+		detail := ""
+		if status := r.pending.status(e); status != "" {
+			detail = " (" + status + ")"
+		}
 		return &httpError{Status: http.StatusAccepted, RetryAfter: r.opts.RetryAfter,
-			Message: fmt.Sprintf("the voucher is not ready yet; send the same voucher "+
-				"request again after %v", r.opts.RetryAfter)}
+			Message: fmt.Sprintf("the voucher is not ready yet%s; send the same voucher "+
+				"request again after %v", detail, r.opts.RetryAfter)}
 	}
 	if !bytes.Equal(e.nonce, pr.req.Nonce) {
 		// The result belongs to the request that started the exchange and
@@ -114,6 +124,29 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 		return e.err
 	}
 	return r.deliver(w, req, rl, e.res)
+}
+
+// maxStatusMessage caps the MASA's text in a status, because it comes
+// from another server.
+const maxStatusMessage = 120
+
+// retryStatus describes a retried MASA attempt for the pledge: the MASA's
+// status code and the start of its message, or that it was unreachable.
+func retryStatus(retry masaclient.Retry) string {
+	next := fmt.Sprintf("retry %d of %d in %v", retry.Attempt+1, retry.MaxAttempts,
+		retry.Delay.Round(time.Second))
+	var se *masaclient.StatusError
+	if !errors.As(retry.Err, &se) {
+		return "the MASA could not be reached; " + next
+	}
+	msg := se.Message
+	if len(msg) > maxStatusMessage {
+		msg = strings.ToValidUTF8(msg[:maxStatusMessage], "") + "..."
+	}
+	if msg == "" {
+		return fmt.Sprintf("the MASA answered %d; %s", se.Code, next)
+	}
+	return fmt.Sprintf("the MASA answered %d %q; %s", se.Code, msg, next)
 }
 
 // deliver sends the pledge the result of its voucher exchange and, for an

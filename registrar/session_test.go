@@ -115,7 +115,7 @@ func TestPendingTableLimitAndExpiry(t *testing.T) {
 	}
 	pt := newPendingTable(time.Minute, clock)
 	hold := make(chan struct{})
-	block := func() (*exchangeResult, error) {
+	block := func(func(string)) (*exchangeResult, error) {
 		<-hold
 		return &exchangeResult{}, nil
 	}
