@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/brski-eap/brski/internal/testuser"
 )
 
 // storeSnapshot is what OpenReadOnly must leave unchanged at a store path:
@@ -201,7 +203,7 @@ func TestOpenReadOnlyForeignOwner(t *testing.T) {
 		}
 	}
 	before := snapshotStore(t, path)
-	runTestAsNobody(t, foreignStoreEnv+"="+path)
+	testuser.RunAsNobody(t, foreignStoreEnv+"="+path)
 	if diff := cmp.Diff(before, snapshotStore(t, path)); diff != "" {
 		t.Errorf("store path (-before +after):\n%s", diff)
 	}

@@ -8,25 +8,20 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// nobodyID is the user and group ID of the user nobody on Debian.
-// TestOpenReadOnlyPermissions runs as this user when started as root,
-// because root ignores file permissions.
-const nobodyID = 65534
+	"github.com/brski-eap/brski/internal/testuser"
+)
 
 // TestOpenReadOnlyPermissions applies the case table of OpenReadOnly to
 // stores whose files and directory the test user may only read. Started as
 // root, it runs itself again as the user nobody.
 func TestOpenReadOnlyPermissions(t *testing.T) {
 	if os.Geteuid() == 0 {
-		runTestAsNobody(t)
+		testuser.RunAsNobody(t)
 		return
 	}
 	tests := []struct {
@@ -172,7 +167,7 @@ func TestOpenReadOnlyNextToOtherUsersWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runTestAsNobody(t, liveStoreEnv+"="+path)
+	testuser.RunAsNobody(t, liveStoreEnv+"="+path)
 }
 
 // listLiveStore is the reader of TestOpenReadOnlyNextToOtherUsersWriter.
@@ -212,39 +207,4 @@ func skipOrFail(t *testing.T, reason string) {
 		t.Fatal(reason)
 	}
 	t.Skip(reason)
-}
-
-// runTestAsNobody runs the current top-level test in a copy of the test
-// binary as the user nobody, with env added to the environment, and fails
-// with its output when it fails. It skips, or fails when CI=true, if this
-// process cannot change its user.
-func runTestAsNobody(t *testing.T, env ...string) {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The go test build directory is private to root, so the copy goes to
-	// a directory that the user nobody can enter.
-	dir := mkdirShared(t)
-	binary := filepath.Join(dir, "store.test")
-	copyFile(t, exe, binary, 0o755)
-
-	cmd := exec.Command(binary, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID},
-	}
-	out, err := cmd.CombinedOutput()
-
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		skipOrFail(t, "cannot run the test as the user nobody, and root ignores file "+
-			"permissions: "+err.Error())
-	}
-	t.Logf("as the user nobody (uid %d):\n%s", nobodyID, out)
-	if err != nil {
-		t.Fatalf("the test failed as the user nobody: %v", err)
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brski-eap/brski/internal/testuser"
 	"github.com/brski-eap/brski/store"
 )
 
@@ -208,8 +209,9 @@ func TestDevicesListNextToRegistrar(t *testing.T) {
 // user nobody when started as root.
 func TestDevicesListingsReadOnlyDirectory(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("root ignores file permissions; run as another user " +
-			"(TestOpenReadOnlyPermissions in store runs these cases as nobody)")
+		// Root ignores file permissions.
+		testuser.RunAsNobody(t)
+		return
 	}
 	path := seedListingStore(t)
 	dir := filepath.Dir(path)
