@@ -105,3 +105,65 @@ func TestBridgePerVLANBridgeDeleted(t *testing.T) {
 		PortState{Bridge: "brv10", Locked: true, Static: []net.HardwareAddr{pledgeMAC}})
 	tp.pledgeToHost.requireReachable(t, "in VLAN 10 again")
 }
+
+// A second authenticator on a port that one serves already fails at start
+// and leaves the port as the first one set it.
+func TestRunRefusesPortInUse(t *testing.T) {
+	tp := newTopology(t, "br0", "br0", "br0")
+	newSetup := func() *Setup {
+		s := &Setup{
+			Client:  &radius.Client{},
+			VLANs:   BridgePerVLAN{},
+			Ports:   []PortSetup{{Name: "p1"}},
+			Backend: &RADIUSBackend{NASIdentifier: "test", Ports: map[string]PortInfo{}},
+		}
+		s.Backend.Client = s.Client
+		return s
+	}
+	first := newSetup()
+	defer first.Client.Close()
+	ready := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() {
+		ran <- inNamespace(tp.swNS, func() error {
+			return Run(ctx, first, Hooks{Ready: func() { close(ready) }})
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-ran:
+		t.Fatalf("first Run returned %v before Ready", err)
+	}
+
+	second := newSetup()
+	defer second.Client.Close()
+	err := inNamespace(tp.swNS, func() error {
+		return Run(context.Background(), second, Hooks{})
+	})
+	if !errors.Is(err, ErrPortInUse) {
+		t.Errorf("second Run error = %v, want ErrPortInUse", err)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("first Run returned %v after cancel", err)
+	}
+	// Once the first one stopped, the port is free again.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	third := newSetup()
+	defer third.Client.Close()
+	ready2 := make(chan struct{})
+	ran2 := make(chan error, 1)
+	go func() {
+		ran2 <- inNamespace(tp.swNS, func() error {
+			return Run(ctx2, third, Hooks{Ready: func() { close(ready2) }})
+		})
+	}()
+	select {
+	case <-ready2:
+	case err := <-ran2:
+		t.Fatalf("Run after the first stopped returned %v before Ready", err)
+	}
+	cancel2()
+	<-ran2
+}

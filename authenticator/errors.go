@@ -17,4 +17,7 @@ var (
 	// bridge. NewPortControl checks them, so that a missing bridge fails
 	// at start and not at the first session that needs it.
 	ErrMissingBridge = errors.New("authenticator: bridge not found")
+	// ErrPortInUse reports a port that another authenticator in the same
+	// network namespace serves already.
+	ErrPortInUse = errors.New("authenticator: another authenticator serves the port")
 )

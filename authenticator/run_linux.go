@@ -49,6 +49,11 @@ func Run(ctx context.Context, s *Setup, hooks Hooks) error {
 		return fmt.Errorf("authenticator: get network namespace: %w", err)
 	}
 	defer ns.Close()
+	unlock, err := lockPorts(ns, s.Ports)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ctl, err := NewPortControl(ns, s.VLANs)
 	if err != nil {
 		return err
