@@ -12,6 +12,7 @@ import (
 
 func TestNewPortControlChecksBridges(t *testing.T) {
 	tp := newTopology(t, "br-unauth", "br-v100", "br-unauth", "br-v100")
+	runIP(t, "-n", tp.sw, "link", "add", "br-down", "type", "bridge")
 	tests := []struct {
 		name    string
 		vlans   BridgePerVLAN
@@ -27,6 +28,8 @@ func TestNewPortControlChecksBridges(t *testing.T) {
 		// p1 is the pledge's veth port on the switch.
 		{"not a bridge", BridgePerVLAN{Bridges: map[string]string{"100": "p1"}},
 			"is a veth link, not a bridge"},
+		{"bridge down", BridgePerVLAN{Bridges: map[string]string{"100": "br-down"}},
+			`the bridge of VLAN "100", "br-down", is down`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ package authenticator
 
 import (
 	"fmt"
+	"net"
 	"slices"
 
 	"github.com/vishvananda/netlink"
@@ -97,6 +98,10 @@ func checkBridge(h *netlink.Handle, name, role string) error {
 	if link.Type() != "bridge" {
 		return fmt.Errorf("%w: %s, %q, is a %s link, not a bridge; correct the configuration",
 			ErrMissingBridge, role, name, link.Type())
+	}
+	if link.Attrs().Flags&net.FlagUp == 0 {
+		return fmt.Errorf("%w: %s, %q, is down, so its ports forward nothing; bring it up "+
+			"with \"ip link set %s up\"", ErrMissingBridge, role, name, name)
 	}
 	return nil
 }
