@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -207,6 +208,12 @@ func TestFreeRADIUSStatusCheck(t *testing.T) {
 	if err := lab.registrar.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// kill(2) returns before the process stops, and a registrar that still
+	// answers the request below keeps FreeRADIUS from marking it zombie.
+	pid := lab.registrar.cmd.Process.Pid
+	waitFor(t, "the registrar stopped", 10*time.Second, func() bool {
+		return processState(pid) == 'T'
+	})
 	resumed := false
 	resume := func() {
 		if !resumed {
@@ -230,6 +237,22 @@ func TestFreeRADIUSStatusCheck(t *testing.T) {
 	if !strings.Contains(fr.out.String(), "Received response to status check") {
 		t.Error("FreeRADIUS logged no response to a status check")
 	}
+}
+
+// processState returns the state letter of process pid from
+// /proc/PID/stat, such as 'T' for stopped, or 0 when it cannot be read.
+func processState(pid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may contain spaces, so the state is
+	// the first field after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
 }
 
 // homeServerAlive matches FreeRADIUS's log line for a home server that
