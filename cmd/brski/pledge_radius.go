@@ -58,10 +58,25 @@ var pledgeConflicts = []flagConflict{
 		return f.eapTLS && f.radius == "" && f.registrar != ""
 	}, "drop --eap-tls to bootstrap over HTTPS; EAP-TLS runs only over --radius or " +
 		"--interface"},
+	{"--eap-tls", "--idevid", func(f *pledgeFlags) bool {
+		return f.eapTLS && f.radius != "" && f.idevid != ""
+	}, eapTLSIgnores("--idevid")},
+	{"--eap-tls", "--key", func(f *pledgeFlags) bool {
+		return f.eapTLS && f.radius != "" && f.key != ""
+	}, eapTLSIgnores("--key")},
+	{"--eap-tls", "--masa-trust", func(f *pledgeFlags) bool {
+		return f.eapTLS && f.radius != "" && f.masaTrust != ""
+	}, eapTLSIgnores("--masa-trust")},
 	{"--reset", "--radius", func(f *pledgeFlags) bool {
 		return f.reset && f.radius != ""
 	}, "drop --reset, because it forgets the enrollment record of --interface, which " +
 		"--radius neither reads nor writes"},
+}
+
+// eapTLSIgnores is the advice for a bootstrap flag given with --eap-tls.
+func eapTLSIgnores(name string) string {
+	return "drop " + name + ", because EAP-TLS authenticates with the LDevID and key in " +
+		"--out, or drop --eap-tls to bootstrap with the IDevID"
 }
 
 // radiusOnlyFlags are the flags that only the RADIUS transport reads.

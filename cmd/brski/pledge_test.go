@@ -142,6 +142,12 @@ func TestPledgeFlagConflicts(t *testing.T) {
 		}), []string{"--eap-tls", "--interface", "drop --eap-tls"}},
 		{"eap-tls alone", full(func(f *pledgeFlags) { f.eapTLS = true }),
 			[]string{"--eap-tls", "--radius"}},
+		{"eap-tls over radius with idevid", full(func(f *pledgeFlags) {
+			f.eapTLS, f.radius, f.secretFile = true, "127.0.0.1:1812", "secret"
+		}), []string{"--eap-tls", "--idevid", "drop --idevid", "LDevID and key in --out"}},
+		{"eap-tls over radius with masa-trust", pledgeFlags{eapTLS: true,
+			radius: "127.0.0.1:1812", secretFile: "secret", out: "out", masaTrust: "m.pem",
+			timeout: time.Minute}, []string{"--eap-tls", "--masa-trust", "drop --masa-trust"}},
 		{"secret-file without radius", full(func(f *pledgeFlags) {
 			f.secretFile, f.registrar = "secret", "https://r"
 		}), []string{"--secret-file", "--radius", "drop --secret-file"}},
