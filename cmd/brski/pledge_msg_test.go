@@ -180,7 +180,9 @@ func (w *stopOnWrite) Write(p []byte) (int, error) {
 }
 
 // TestPledgeRADIUSServerStops stops the registrar's RADIUS server once the
-// voucher request is signed, inside the EAP-EST tunnel.
+// voucher request is signed, inside the EAP-EST tunnel. The pledge's error
+// names the transport, and the registrar logs the conversation it closed,
+// whose device gets an unknown State after a restart.
 func TestPledgeRADIUSServerStops(t *testing.T) {
 	old := pledgeRADIUSTimeout
 	pledgeRADIUSTimeout = time.Millisecond
@@ -190,12 +192,13 @@ func TestPledgeRADIUSServerStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := hclog.NewNullLogger()
-	masaSrv, masaURL, err := startDemoMASA(dir, logger)
+	masaSrv, masaURL, err := startDemoMASA(dir, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer masaSrv.Close()
+	logs := &logBuffer{}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info})
 	rad, st, err := startDemoRegistrar(t.Context(), dir, masaURL, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +223,11 @@ func TestPledgeRADIUSServerStops(t *testing.T) {
 	var ne *noReplyError
 	if !errors.As(err, &ne) || strings.Contains(ne.err.Error(), "https://registrar") {
 		t.Errorf("error %v names the tunnel's URL; want the transport", ne.err)
+	}
+	got := logs.lines("stopped; closed conversations in progress", "conversations=1")
+	if len(got) != 1 {
+		t.Errorf("log has %d lines about the closed conversation, want 1:\n%s", len(got),
+			strings.TrimSpace(logs.String()))
 	}
 }
 
