@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brski-eap/brski/internal/testkeys"
 	"github.com/brski-eap/brski/masa"
 )
 
@@ -17,19 +18,19 @@ import (
 // serving HTTPS on a loopback port under a certificate of that factory CA.
 func newKeyedEnv(t *testing.T, kind string) *env {
 	t.Helper()
-	keys := masa.FactoryKeys{CA: masa.GenerateTestKey(t, kind),
-		Signing: masa.GenerateTestKey(t, kind)}
+	keys := masa.FactoryKeys{CA: testkeys.New(t, kind),
+		Signing: testkeys.New(t, kind)}
 	f, err := masa.InitFactoryWithKeys(t.TempDir(), "Example Devices", "https://127.0.0.1:1",
 		keys)
 	if err != nil {
 		t.Fatalf("InitFactoryWithKeys: %v", err)
 	}
-	d, err := f.MintWithKey("SN-0001", "Switch 24P", masa.GenerateTestKey(t, kind))
+	d, err := f.MintWithKey("SN-0001", "Switch 24P", testkeys.New(t, kind))
 	if err != nil {
 		t.Fatalf("MintWithKey: %v", err)
 	}
 
-	caKey, regKey := masa.GenerateTestKey(t, kind), masa.GenerateTestKey(t, kind)
+	caKey, regKey := testkeys.New(t, kind), testkeys.New(t, kind)
 	ca := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: kind + " domain CA"},
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign},
 		caKey.Public(), nil, caKey)

@@ -2,11 +2,6 @@ package masa
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -14,36 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/brski-eap/brski/internal/testkeys"
 )
-
-// GenerateTestKey is generateKey for the external test package.
-var GenerateTestKey = generateKey
-
-// generateKey returns a new key of kind: "P-224", "P-384", "RSA-1024",
-// "RSA-2048" or "Ed25519".
-func generateKey(t *testing.T, kind string) crypto.Signer {
-	t.Helper()
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case "P-224":
-		key, err = ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
-	case "P-384":
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "RSA-1024":
-		key, err = rsa.GenerateKey(rand.Reader, 1024)
-	case "RSA-2048":
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "Ed25519":
-		_, key, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		t.Fatalf("unknown key kind %q", kind)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
 
 func TestInitFactoryWithKeys(t *testing.T) {
 	tests := []struct {
@@ -55,7 +23,7 @@ func TestInitFactoryWithKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			keys := FactoryKeys{CA: generateKey(t, tt.kind), Signing: generateKey(t, tt.kind)}
+			keys := FactoryKeys{CA: testkeys.New(t, tt.kind), Signing: testkeys.New(t, tt.kind)}
 			f, err := InitFactoryWithKeys(t.TempDir(), "Acme", "https://masa.example", keys)
 			if err != nil {
 				t.Fatalf("InitFactoryWithKeys: %v", err)
@@ -74,7 +42,7 @@ func TestInitFactoryWithKeys(t *testing.T) {
 			if !samePublic(keys.CA, opened.CA.PublicKey) {
 				t.Errorf("reopened factory CA does not carry the CA key")
 			}
-			idevid := generateKey(t, tt.kind)
+			idevid := testkeys.New(t, tt.kind)
 			dev, err := opened.MintWithKey("SN-1", "router", idevid)
 			if err != nil {
 				t.Fatalf("MintWithKey: %v", err)
@@ -100,7 +68,7 @@ func TestFactoryRejectsUnsupportedKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			key := generateKey(t, tt.kind)
+			key := testkeys.New(t, tt.kind)
 			dir := filepath.Join(t.TempDir(), "factory")
 			_, err := InitFactoryWithKeys(dir, "Acme", "https://masa.example",
 				FactoryKeys{CA: key})
@@ -137,14 +105,14 @@ func samePublic(key crypto.Signer, pub crypto.PublicKey) bool {
 // anything with it.
 func TestOpenFactoryRejectsShortRSAKey(t *testing.T) {
 	dir := t.TempDir()
-	caKey := generateKey(t, "RSA-1024")
+	caKey := testkeys.New(t, "RSA-1024")
 	ca, err := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "old CA"},
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true},
 		caKey.Public(), nil, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signingKey := generateKey(t, "P-384")
+	signingKey := testkeys.New(t, "P-384")
 	signing, err := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "signing"},
 		KeyUsage: x509.KeyUsageDigitalSignature}, signingKey.Public(), ca, caKey)
 	if err != nil {

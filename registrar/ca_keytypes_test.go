@@ -2,11 +2,7 @@ package registrar
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -14,29 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func keyOfKind(t *testing.T, kind string) crypto.Signer {
-	t.Helper()
-	var key crypto.Signer
-	var err error
-	switch kind {
-	case "P-384":
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "RSA-1024":
-		key, err = rsa.GenerateKey(rand.Reader, 1024)
-	case "RSA-2048":
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "Ed25519":
-		_, key, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		t.Fatalf("unknown key kind %q", kind)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
+	"github.com/brski-eap/brski/internal/testkeys"
+)
 
 // writeExternalCA writes a self-signed CA with key to dir, as a campus
 // PKI hands it over, and returns the certificate and key file names.
@@ -85,11 +61,11 @@ func TestLoadKeyTypes(t *testing.T) {
 	for _, kind := range []string{"P-384", "RSA-2048"} {
 		t.Run(kind, func(t *testing.T) {
 			dir := t.TempDir()
-			ca, err := LoadDomainCA(writeExternalCA(t, dir, keyOfKind(t, kind)))
+			ca, err := LoadDomainCA(writeExternalCA(t, dir, testkeys.New(t, kind)))
 			if err != nil {
 				t.Fatalf("LoadDomainCA: %v", err)
 			}
-			rc, err := LoadRegistrarCert(writeRegistrarCert(t, dir, ca, keyOfKind(t, kind)))
+			rc, err := LoadRegistrarCert(writeRegistrarCert(t, dir, ca, testkeys.New(t, kind)))
 			if err != nil {
 				t.Fatalf("LoadRegistrarCert: %v", err)
 			}
@@ -108,9 +84,9 @@ func TestLoadRejectsUnsupportedKeys(t *testing.T) {
 		leafKey  crypto.Signer // nil: only the CA is loaded
 		wantText []string      // the key type and the fix
 	}{
-		{"RSA-1024 CA", keyOfKind(t, "RSA-1024"), nil,
+		{"RSA-1024 CA", testkeys.New(t, "RSA-1024"), nil,
 			[]string{"has a 1024-bit RSA key", "RSA of at least 2048 bits"}},
-		{"RSA-1024 registrar", p256, keyOfKind(t, "RSA-1024"),
+		{"RSA-1024 registrar", p256, testkeys.New(t, "RSA-1024"),
 			[]string{"has a 1024-bit RSA key", "RSA of at least 2048 bits"}},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/brski-eap/brski/internal/testkeys"
 )
 
 // TestLoadNamesKeyType checks that an unsupported key is rejected with the
@@ -21,13 +23,13 @@ func TestLoadNamesKeyType(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			certFile, keyFile := writeExternalCA(t, dir, keyOfKind(t, tt.caKind))
+			certFile, keyFile := writeExternalCA(t, dir, testkeys.New(t, tt.caKind))
 			ca, err := LoadDomainCA(certFile, keyFile)
 			if tt.leafKey != "" {
 				if err != nil {
 					t.Fatalf("LoadDomainCA: %v", err)
 				}
-				certFile, keyFile = writeRegistrarCert(t, dir, ca, keyOfKind(t, tt.leafKey))
+				certFile, keyFile = writeRegistrarCert(t, dir, ca, testkeys.New(t, tt.leafKey))
 				_, err = LoadRegistrarCert(certFile, keyFile)
 			}
 			if !errors.Is(err, ErrUnsupportedKey) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brski-eap/brski/internal/testkeys"
 )
 
 // manufacturerConfig writes a factory CA and a MASA trust anchor with the
@@ -21,8 +23,8 @@ func manufacturerConfig(t *testing.T, caKind, trustKind string) (*Config, string
 			t.Fatal(err)
 		}
 	}
-	caFile, _ := writeExternalCA(t, filepath.Join(dir, "factory"), keyOfKind(t, caKind))
-	trustFile, _ := writeExternalCA(t, filepath.Join(dir, "masa"), keyOfKind(t, trustKind))
+	caFile, _ := writeExternalCA(t, filepath.Join(dir, "factory"), testkeys.New(t, caKind))
+	trustFile, _ := writeExternalCA(t, filepath.Join(dir, "masa"), testkeys.New(t, trustKind))
 	src := fmt.Sprintf("manufacturer \"acme\" {\n  ca = %q\n  masa_trust = %q\n}\n%s",
 		caFile, trustFile, minimalPolicy)
 	cfg, err := ParseConfig(filepath.Join(dir, "registrar.hcl"), []byte(src))
