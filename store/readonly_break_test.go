@@ -186,9 +186,9 @@ func TestOpenReadOnlyForeignOwner(t *testing.T) {
 		return
 	}
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root to create a store of another user")
+		testuser.SkipOrFail(t, "needs root to create a store of another user")
 	}
-	dir := mkdirShared(t)
+	dir := testuser.SharedDir(t)
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}

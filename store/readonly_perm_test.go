@@ -152,9 +152,9 @@ func TestOpenReadOnlyNextToOtherUsersWriter(t *testing.T) {
 		return
 	}
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root to run the writer and the reader as different users")
+		testuser.SkipOrFail(t, "needs root to run the writer and the reader as different users")
 	}
-	dir := mkdirShared(t)
+	dir := testuser.SharedDir(t)
 	path := filepath.Join(dir, "registrar.db")
 	writer, err := Open(context.Background(), path)
 	if err != nil {
@@ -184,27 +184,4 @@ func listLiveStore(t *testing.T, path string) {
 	if diff := cmp.Diff([]string{"A-1", "A-2"}, serials); diff != "" {
 		t.Errorf("devices (-want +got):\n%s", diff)
 	}
-}
-
-// mkdirShared creates a temporary directory that the user nobody can
-// enter and read, and removes it at the end of the test.
-func mkdirShared(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "brski-store-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func skipOrFail(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(reason)
-	}
-	t.Skip(reason)
 }

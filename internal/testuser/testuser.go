@@ -28,14 +28,7 @@ func RunAsNobody(t *testing.T, env ...string) {
 	}
 	// The go test build directory is private to root, so the copy goes to
 	// a directory that the user nobody can enter.
-	dir, err := os.MkdirTemp("", "brski-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := SharedDir(t)
 	binary := filepath.Join(dir, filepath.Base(exe))
 	if err := copyExecutable(exe, binary); err != nil {
 		t.Fatal(err)
@@ -50,17 +43,38 @@ func RunAsNobody(t *testing.T, env ...string) {
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		reason := "cannot run the test as the user nobody, and root ignores file " +
-			"permissions: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(reason)
-		}
-		t.Skip(reason)
+		SkipOrFail(t, "cannot run the test as the user nobody, and root ignores file "+
+			"permissions: "+err.Error())
 	}
 	t.Logf("as the user nobody (uid %d):\n%s", NobodyID, out)
 	if err != nil {
 		t.Fatalf("the test failed as the user nobody: %v", err)
 	}
+}
+
+// SharedDir creates a temporary directory that every user can enter and
+// read, and removes it at the end of the test.
+func SharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "brski-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// SkipOrFail skips the test with reason, or fails it when CI=true, where
+// every prerequisite must be present.
+func SkipOrFail(t *testing.T, reason string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(reason)
+	}
+	t.Skip(reason)
 }
 
 func copyExecutable(from, to string) error {
