@@ -54,16 +54,12 @@ type Config struct {
 	MaxBackoff time.Duration
 	// MaxResponseBytes caps the size of a response body, default 1 MiB.
 	MaxResponseBytes int64
-	// OnRetry, when set, is called before each wait for a retry, so that
-	// the caller can log why the MASA request is not done yet. It must not
-	// block.
-	OnRetry func(Retry)
 }
 
 type retryObserverKey struct{}
 
 // WithRetryObserver returns a context whose requests report each retried
-// attempt to fn, before Config.OnRetry, so that a caller can show why one
+// attempt to fn before they wait, so that a caller can log or show why a
 // request is not done yet. fn must not block.
 func WithRetryObserver(ctx context.Context, fn func(Retry)) context.Context {
 	return context.WithValue(ctx, retryObserverKey{}, fn)

@@ -9,23 +9,25 @@ import (
 	"time"
 )
 
-func TestOnRetryReportsEachRetry(t *testing.T) {
+func TestRetryObserverReportsEachRetry(t *testing.T) {
 	var attempts atomic.Int32
 	var retries []Retry
-	c, url := testServer(t, Config{MaxAttempts: 3, OnRetry: func(r Retry) {
+	ctx := WithRetryObserver(context.Background(), func(r Retry) {
 		retries = append(retries, r)
-	}}, voucherHandler(t, &attempts, func(n int32, w http.ResponseWriter) bool {
-		w.Header().Set("Retry-After", "45")
-		http.Error(w, "device claimed in the last minute", http.StatusServiceUnavailable)
-		return true
-	}))
-	_, err := c.RequestVoucher(context.Background(), url, nil)
+	})
+	c, url := testServer(t, Config{MaxAttempts: 3}, voucherHandler(t, &attempts,
+		func(n int32, w http.ResponseWriter) bool {
+			w.Header().Set("Retry-After", "45")
+			http.Error(w, "device claimed in the last minute", http.StatusServiceUnavailable)
+			return true
+		}))
+	_, err := c.RequestVoucher(ctx, url, nil)
 	if !errors.Is(err, ErrServiceUnavailable) {
 		t.Fatalf("error = %v, want ErrServiceUnavailable", err)
 	}
 	// Three attempts have two waits between them, and none after the last.
 	if len(retries) != 2 {
-		t.Fatalf("OnRetry calls = %d, want 2: %+v", len(retries), retries)
+		t.Fatalf("observer calls = %d, want 2: %+v", len(retries), retries)
 	}
 	for i, r := range retries {
 		if r.Attempt != i+1 || r.MaxAttempts != 3 {

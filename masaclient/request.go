@@ -130,13 +130,9 @@ func (c *Client) do(ctx context.Context, method, target, accept, contentType str
 			return nil, nil, lastErr
 		}
 		delay = min(max(delay, c.cfg.Backoff<<(attempt-1)), c.cfg.MaxBackoff)
-		r := Retry{URL: target, Attempt: attempt, MaxAttempts: c.cfg.MaxAttempts,
-			Delay: delay, Err: lastErr}
 		if fn, ok := ctx.Value(retryObserverKey{}).(func(Retry)); ok {
-			fn(r)
-		}
-		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(r)
+			fn(Retry{URL: target, Attempt: attempt, MaxAttempts: c.cfg.MaxAttempts,
+				Delay: delay, Err: lastErr})
 		}
 		if err := sleep(ctx, delay); err != nil {
 			return nil, nil, fmt.Errorf("masaclient: %s: gave up waiting to retry: %w (last: %w)",

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/brski-eap/brski/internal/hclcheck"
-	"github.com/brski-eap/brski/masaclient"
 	"github.com/brski-eap/brski/policies"
 )
 
@@ -75,9 +74,6 @@ type Config struct {
 	Filename string
 	// Policy is the decoded policy, from the blocks or PolicyFiles.
 	Policy *policies.Policy
-	// OnMASARetry, when set before Options, is the MASA client's OnRetry
-	// hook, for logging why a voucher exchange is still waiting.
-	OnMASARetry func(masaclient.Retry)
 }
 
 // KeyPairConfig names a PEM certificate file and its PEM private key file.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brski-eap/brski/devid"
+	"github.com/brski-eap/brski/masaclient"
 	"github.com/brski-eap/brski/policies"
 )
 
@@ -58,6 +59,10 @@ type Options struct {
 	// OnDecision, when set, is called with each decision after the store
 	// recorded it and before the reply is sent.
 	OnDecision func(id int64, d DecisionRecord)
+	// OnMASARetry, when set, is called with the device serial before each
+	// wait for a retried MASA request, so that the log shows why a voucher
+	// is still pending. It must not block.
+	OnMASARetry func(serial string, retry masaclient.Retry)
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 }

@@ -16,24 +16,30 @@ import (
 
 // A voucher that waits for a MASA retry gets a 202 whose message gives the
 // MASA's status and message, here its rate limit for a second claim of the
-// device.
+// device, and Options.OnMASARetry gets the retry with the device's serial.
 func TestPendingVoucherNamesMASAAnswer(t *testing.T) {
 	m := newTestMASA(t, func(c *masa.Config) { c.RateInterval = time.Hour })
 	dev := mintDevice(t, m, "SN-0201")
 	st := newMemStore()
 	st.expected["SN-0201"] = ExpectedDevice{Serial: "SN-0201"}
-	retried := make(chan struct{}, 1)
 	d := newTestDomain(t)
 	client, err := masaclient.New(masaclient.Config{
 		RootCAs:      chainPool([]*x509.Certificate{m.ts.Certificate()}),
 		Certificates: []tls.Certificate{d.cert.TLSCertificate()},
-		MaxAttempts:  2, Backoff: time.Hour, MaxBackoff: time.Hour,
-		OnRetry: func(masaclient.Retry) { retried <- struct{}{} }})
+		MaxAttempts:  2, Backoff: time.Hour, MaxBackoff: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	type retried struct {
+		serial string
+		retry  masaclient.Retry
+	}
+	retries := make(chan retried, 1)
 	r, _ := testRegistrarFor(t, m, st, Options{DomainCA: d.ca, Cert: d.cert, MASA: client,
-		VoucherWait: 10 * time.Millisecond, RetryAfter: 5 * time.Second})
+		VoucherWait: 10 * time.Millisecond, RetryAfter: 5 * time.Second,
+		OnMASARetry: func(serial string, retry masaclient.Retry) {
+			retries <- retried{serial, retry}
+		}})
 	p := dialPledge(t, serveRegistrar(t, r), dev)
 	first := p.voucherRequest(t)
 	resp, body := p.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType, first)
@@ -49,7 +55,13 @@ func TestPendingVoucherNamesMASAAnswer(t *testing.T) {
 	// A new nonce is a second claim within the MASA's rate interval.
 	vr := p.voucherRequest(t)
 	p.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType, vr)
-	<-retried
+	got := <-retries
+	if got.serial != "SN-0201" {
+		t.Errorf("OnMASARetry serial = %q, want SN-0201", got.serial)
+	}
+	if got.retry.Attempt != 1 || got.retry.MaxAttempts != 2 || got.retry.Err == nil {
+		t.Errorf("retry = %+v, want attempt 1 of 2 with the 503 error", got.retry)
+	}
 	resp, body = p.do(t, http.MethodPost, PathRequestVoucher, voucher.MediaType, vr)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("status %d, want 202; body %q", resp.StatusCode, body)

@@ -89,6 +89,9 @@ func (r *Registrar) requestVoucher(w http.ResponseWriter, req *http.Request,
 	run := func(setStatus func(string)) (*exchangeResult, error) {
 		observed := masaclient.WithRetryObserver(ctx, func(retry masaclient.Retry) {
 			setStatus(retryStatus(retry))
+			if r.opts.OnMASARetry != nil {
+				r.opts.OnMASARetry(pr.serial, retry)
+			}
 		})
 		return r.exchange(observed, pr, facts)
 	}

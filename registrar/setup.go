@@ -151,8 +151,7 @@ func (mc ManufacturerConfig) load() (Manufacturer, error) {
 // masaClient creates the MASA client. The registrar presents its own
 // certificate as the TLS client certificate (RFC 8995, Section 5.4.1).
 func (c *Config) masaClient(rc *RegistrarCert) (*masaclient.Client, error) {
-	mcfg := masaclient.Config{Certificates: []tls.Certificate{rc.TLSCertificate()},
-		OnRetry: c.OnMASARetry}
+	mcfg := masaclient.Config{Certificates: []tls.Certificate{rc.TLSCertificate()}}
 	if mc := c.MASAClient; mc != nil {
 		if mc.Trust != "" {
 			roots, err := readCertificates(mc.Trust)

@@ -90,7 +90,6 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg.OnMASARetry = func(r masaclient.Retry) { logMASARetry(logger, r) }
 	st, err := registrar.OpenStore(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -101,6 +100,9 @@ func runRegistrar(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.OnRequest = func(l registrar.RequestLog) { logRegistrarRequest(logger, l) }
+	opts.OnMASARetry = func(serial string, r masaclient.Retry) {
+		logMASARetry(logger, serial, r)
+	}
 	r, err := registrar.New(opts)
 	if err != nil {
 		return err
@@ -187,8 +189,8 @@ func serveRegistrar(ctx context.Context, l net.Listener, cfg *registrar.Config,
 // logMASARetry writes one line per failed MASA attempt that the client
 // retries, so that a voucher that stays pending has its cause in the log,
 // such as a 503 with Retry-After from the MASA's rate limit.
-func logMASARetry(logger hclog.Logger, r masaclient.Retry) {
-	logger.Warn("MASA request failed; retrying", "url", r.URL,
+func logMASARetry(logger hclog.Logger, serial string, r masaclient.Retry) {
+	logger.Warn("MASA request failed; retrying", "serial", clean(serial), "url", r.URL,
 		"attempt", fmt.Sprintf("%d of %d", r.Attempt, r.MaxAttempts), "retry_in", r.Delay,
 		"error", r.Err)
 }
