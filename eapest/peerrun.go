@@ -28,7 +28,7 @@ func runPeer(ctx context.Context, tr Transport, conv *eap.PeerConversation,
 		if err != nil {
 			return fmt.Errorf("eapest: EAP exchange: %w", err)
 		}
-		// Assign to the outer err, so the check above sees the error of the
+		// Assign to the outer err, so the check above tests the error of the
 		// Exchange or Receive at the end of this iteration.
 		var out []byte
 		var status eap.Status

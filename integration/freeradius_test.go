@@ -209,7 +209,7 @@ func TestFreeRADIUSStatusCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	// kill(2) returns before the process stops, and a registrar that still
-	// answers the request below keeps FreeRADIUS from marking it zombie.
+	// replies to the request below keeps FreeRADIUS from marking it zombie.
 	pid := lab.registrar.cmd.Process.Pid
 	waitFor(t, "the registrar stopped", 10*time.Second, func() bool {
 		return processState(pid) == 'T'

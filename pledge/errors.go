@@ -88,7 +88,7 @@ type UnreachableError struct {
 	Attempts int           // connection attempts, each of them failed
 	Elapsed  time.Duration // from the first attempt until the pledge gave up
 	Err      error         // error of the last attempt
-	Cause    error         // why the pledge stopped, such as context.DeadlineExceeded
+	Cause    error         // cause of the stop, such as context.DeadlineExceeded
 }
 
 // Error returns the URL, the attempts and the last attempt's error.

@@ -141,8 +141,8 @@ func (p *Pledge) reconnect(ctx context.Context, s Session, x exchange,
 // retryable reports whether x may be sent again after err. A failed dial
 // is retried, because the registrar never saw the request then. A
 // connection that the registrar closed without a response is retried only
-// for a request that the registrar may see twice: a GET, or the voucher
-// request after a 202, because a 202 requests that same request again
+// for a request that the registrar may see twice. That is a GET, or the
+// voucher request after a 202, which requests that same request again
 // (RFC 8995, Section 5.6). simpleenroll never is, because it could issue a
 // second LDevID. Only sessions that dial their own connections retry a closed one,
 // because a closed EAP-EST tunnel ends the EAP conversation. Status

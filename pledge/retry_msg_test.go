@@ -225,6 +225,7 @@ func TestBootstrapWaitsForRegistrar(t *testing.T) {
 		srv.Listener = l
 		srv.StartTLS()
 	}
+
 	_, err := p.Bootstrap(ctx, "https://"+addr)
 	var se *StatusError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
@@ -255,6 +256,7 @@ func TestBootstrapRegistrarStaysDown(t *testing.T) {
 			cancel()
 		}
 	}
+
 	_, err := p.Bootstrap(ctx, url)
 	var ue *UnreachableError
 	if !errors.As(err, &ue) {

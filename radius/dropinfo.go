@@ -36,9 +36,9 @@ func (r DropReason) Description() string {
 }
 
 // Routine reports whether drops of this reason happen in normal operation,
-// so they need no operator: a retransmission while the first copy is still
-// being served, a request that the handler chose not to reply to, and
-// datagrams still queued at shutdown. Every other reason points at a NAS
+// so they need no operator. These are a retransmission while the first
+// copy is still being served, a request that the handler chose not to
+// reply to, and datagrams still queued at shutdown. Every other reason points at a NAS
 // or client block that is misconfigured, a broken peer, an overloaded
 // server or a fault of our own.
 func (r DropReason) Routine() bool {

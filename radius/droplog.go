@@ -19,7 +19,7 @@ const (
 
 // DropReport is a dropped datagram that a DropLog lets through.
 type DropReport struct {
-	// Reason is why the server dropped the datagram.
+	// Reason is the cause of the drop.
 	Reason DropReason
 	// Addr is the source of the datagram.
 	Addr net.Addr
@@ -37,8 +37,8 @@ type DropReport struct {
 
 // DropLog limits the reports of dropped datagrams to one per source address
 // and reason in each Interval, and counts the drops it holds back in
-// between, so that one misconfigured NAS gives one line a minute rather
-// than one per request. The source port is not part of the key, because a
+// between. One misconfigured NAS then gives one line a minute rather than
+// one per request. The source port is not part of the key, because a
 // NAS may send from any port. The drops held back after the last report of
 // a pair are counted in the next report of that pair, so they are lost
 // when none follows. Feed it from Server.OnDrop. The zero value is ready
@@ -116,9 +116,9 @@ func (l *DropLog) Record(reason DropReason, addr net.Addr, err error) (DropRepor
 	return report, true
 }
 
-// makeRoom forgets the pairs last reported an interval or more ago when
+// makeRoom removes the pairs last reported an interval or more ago when
 // the half of the table that key belongs to is full, and reports whether
-// key fits. The counts of drops held back for a forgotten pair are lost.
+// key fits. The counts of drops held back for a removed pair are lost.
 func (l *DropLog) makeRoom(key dropLogKey, t time.Time, interval time.Duration) bool {
 	limit := max(orDefault(l.MaxSources, DefaultDropLogSources)/2, 1)
 	if l.inHalf(key) < limit {

@@ -130,7 +130,7 @@ func TestParseListenSpellings(t *testing.T) {
 }
 
 // TestParseListenHints checks that a common mistake gets an error that
-// says how to write the address.
+// shows how to write the address.
 func TestParseListenHints(t *testing.T) {
 	tests := []struct {
 		value string

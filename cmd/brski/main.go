@@ -70,9 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // exitCode prints the error of the command name to stderr and returns the
-// process exit code: 0 without an error, the code of an *exitError, 128
-// plus the signal number of an *interruptError, as shells report a process
-// that a signal ended, and 1 for anything else.
+// process exit code. That is 0 without an error, the code of an
+// *exitError, and 1 for anything else. An *interruptError gives 128 plus
+// the signal number, as shells report a process that a signal ended.
 func exitCode(name string, err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -33,6 +33,7 @@ func TestPledgeRADIUSNoReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	rad := startTestLab(t, dir)
+
 	wrongSecret := filepath.Join(dir, "wrong-secret")
 	if err := os.WriteFile(wrongSecret, []byte("not the lab secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestPledgeRADIUSNoReply(t *testing.T) {
 	}
 	closedAddr := closed.LocalAddr().String()
 	closed.Close()
+
 	dev := filepath.Join(dir, "factory", "devices", l.Serials[0])
 	tests := []struct {
 		name, server, secret string
@@ -204,6 +206,7 @@ func TestPledgeRADIUSServerStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+
 	stdout := &stopOnWrite{trigger: "voucher requested", stop: func() { rad.stop() }}
 	defer stdout.once.Do(func() { rad.stop() })
 	dev := filepath.Join(dir, "factory", "devices", l.Serials[0])
@@ -224,6 +227,7 @@ func TestPledgeRADIUSServerStops(t *testing.T) {
 	if !errors.As(err, &ne) || strings.Contains(ne.err.Error(), "https://registrar") {
 		t.Errorf("error %v names the tunnel's URL; want the transport", ne.err)
 	}
+
 	got := logs.lines("stopped; closed conversations in progress", "conversations=1")
 	if len(got) != 1 {
 		t.Errorf("log has %d lines about the closed conversation, want 1:\n%s", len(got),

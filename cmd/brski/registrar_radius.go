@@ -284,7 +284,7 @@ func addrString(a net.Addr) string {
 }
 
 // stop shuts the RADIUS server down, letting conversation rounds in
-// progress answer, and then closes the conversations that remain. A nil
+// progress reply, and then closes the conversations that remain. A nil
 // listener does nothing.
 func (rl *radiusListener) stop() error {
 	if rl == nil {
