@@ -47,9 +47,9 @@ type DropReport struct {
 // It tracks at most MaxSources pairs, half of them for DropUnknownClient
 // and half for the reasons of datagrams from a configured client's
 // address. While one half is full of pairs reported within the last
-// Interval, drops of further pairs of that half are not reported, so a
-// flood of spoofed source addresses cannot control the log volume and
-// cannot hide the warnings about configured clients. The next report
+// Interval, drops of further pairs of that half are not reported. So a
+// flood of spoofed source addresses can neither control the log volume
+// nor hide the warnings about configured clients. The next report
 // counts those drops in Unreported. Server.Stats still counts every drop.
 type DropLog struct {
 	// Interval is the minimum time between two reports of one pair. Zero
