@@ -241,6 +241,9 @@ func (pc *PortControl) Deauthorize(port string, mac net.HardwareAddr) error {
 // unauthenticated bridge, locked and without authorized MACs, when the
 // VLAN backend has one. Otherwise it is an error wrapping
 // ErrNotBridgePort.
+//
+// NOTE: the repair is not reported, so nothing logs it, and a session that
+// the PAE counts as authorized on the port stays so until its next event.
 func (pc *PortControl) bridgePort(port string) (netlink.Link, error) {
 	link, err := pc.handle.LinkByName(port)
 	if err != nil {
