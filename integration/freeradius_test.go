@@ -225,8 +225,13 @@ func TestFreeRADIUSStatusCheck(t *testing.T) {
 	// One Access-Request through the proxy that the stopped registrar
 	// cannot answer. FreeRADIUS fails it after response_window.
 	go sendIdentity(fmt.Sprintf("127.0.0.1:%d", port), lab.secret)
+	// The registrar resumes only once FreeRADIUS has failed that request and
+	// sent a Status-Server. Otherwise the late reply to the request would
+	// mark it alive, and the Status-Server path would go untested.
 	waitFor(t, "FreeRADIUS marking the registrar zombie", time.Minute, func() bool {
-		return strings.Contains(fr.out.String(), "as zombie")
+		out := fr.out.String()
+		return strings.Contains(out, "as zombie") && strings.Contains(out,
+			"Sent Status-Server") && strings.Contains(out, "Failing proxied request")
 	}, fr)
 	resume()
 	waitFor(t, "FreeRADIUS marking the registrar alive", 2*time.Minute, func() bool {
