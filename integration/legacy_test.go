@@ -20,14 +20,6 @@ import (
 	"github.com/brski-eap/brski/registrar"
 )
 
-// Fixed loopback ports of the registrar that the legacy tests restart
-// with the legacy profile. The lab's first registrar takes free ports,
-// which another program may reuse after it stops.
-const (
-	legacyHTTPSAddr  = "127.0.0.1:23443"
-	legacyRADIUSAddr = "127.0.0.1:23812"
-)
-
 // eapol_test phase1 settings that leave the supplicant only old TLS
 // versions, and the OpenSSL cipher string that OpenSSL 3 needs for them:
 // at its default security level 1 it rejects TLS 1.0 and 1.1.
@@ -142,16 +134,20 @@ func waitLogged(t *testing.T, lab *brskiLab, features string) {
 }
 
 // restartLegacyRegistrar stops the lab's registrar and starts it again
-// with tls_profile = "legacy" on legacyHTTPSAddr and legacyRADIUSAddr.
+// with tls_profile = "legacy" on new free ports. The old ports are not
+// reused, because another program may take them once the registrar stops,
+// and fixed ports would collide between test processes.
 func restartLegacyRegistrar(t *testing.T, lab *brskiLab) {
 	t.Helper()
 	lab.registrar.stop()
+	httpsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
+	radiusAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
 	lab.rewrite(t, "registrar.hcl", map[string]string{
-		fmt.Sprintf("%q", lab.registrarAddr): fmt.Sprintf("%q", legacyHTTPSAddr),
-		fmt.Sprintf("%q", lab.radiusAddr):    fmt.Sprintf("%q", legacyRADIUSAddr),
+		fmt.Sprintf("%q", lab.registrarAddr): fmt.Sprintf("%q", httpsAddr),
+		fmt.Sprintf("%q", lab.radiusAddr):    fmt.Sprintf("%q", radiusAddr),
 		"radius {\n":                         "radius {\n  tls_profile = \"legacy\"\n",
 	})
-	lab.registrarAddr, lab.radiusAddr = legacyHTTPSAddr, legacyRADIUSAddr
+	lab.registrarAddr, lab.radiusAddr = httpsAddr, radiusAddr
 	lab.registrar = startProcess(t, brskiBin, "registrar", "--config",
 		filepath.Join(lab.dir, "registrar.hcl"), "--log-level", "debug")
 	waitFor(t, "registrar listening on "+lab.registrarAddr, 30*time.Second,
